@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/* nsnet: table-dispatched command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "nsnet/netns.h"
+#include "cli.h"
+
+#ifndef NSNET_VERSION
+#define NSNET_VERSION "0.1.0"
+#endif
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+	const char *help;
+} cmds[] = {
+	{ "ns", cmd_ns, "named network namespaces, like ip netns (add, del, list, exec, pids, identify, attach)" },
+	{ "sandbox", cmd_sandbox, "a throwaway host: private net+mount+pid namespace, then CMD" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: nsnet [-j] [--netns-dir DIR] COMMAND [ARGS…]\n\n"
+		   "Virtual networks from Linux network namespaces, over netlink.\n\n"
+		   "Commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\nOptions:\n"
+		   "  -j, --json          JSON output for listing commands\n"
+		   "  --netns-dir DIR     namespace directory (default /run/netns, env NSNET_NETNS_DIR)\n"
+		   "  -h, --help          this help; `nsnet COMMAND --help` for a command\n"
+		   "  -V, --version       version\n"
+		   "\nSee nsnet(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "netns-dir", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	struct rlimit rl;
+	size_t i;
+	int c;
+
+	/* One socket per namespace: large labs need more than the default 1024 fds. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	while ((c = getopt_long(argc, argv, "+jhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opt_json = 1;
+			break;
+		case 'N':
+			nsnet_netns_set_dir(optarg);
+			setenv("NSNET_NETNS_DIR", optarg, 1);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("nsnet %s\n", NSNET_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[optind], cmds[i].name)) {
+			optind++;
+			return cmds[i].fn(argc - optind + 1, argv + optind - 1);
+		}
+	}
+	msg("unknown command \"%s\" (see nsnet --help)", argv[optind]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Install what nsnet needs to build and test, from Debian's packages, if missing.
+set -e
+PKGS="build-essential pkg-config libmnl-dev libnftables-dev libyaml-dev libjansson-dev
+      iproute2 nftables iputils-ping socat jq util-linux procps psmisc graphviz"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
