@@ -21,7 +21,7 @@ ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-B := build
+B ?= build
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread
@@ -34,10 +34,12 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 CNI_SRC := $(wildcard cni/*.c)
 CNI_BIN := $(if $(CNI_SRC),$(B)/nsnet-cni)
+NETNS_SRC := $(wildcard tests/netns/*.c)
+NETNS_BIN := $(NETNS_SRC:tests/netns/%.c=$(B)/tests/netns-%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-all: $(B)/nsnet $(CNI_BIN) $(UNIT_BIN) $(BENCH_BIN)
+all: $(B)/nsnet $(CNI_BIN) $(UNIT_BIN) $(NETNS_BIN) $(BENCH_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,6 +56,10 @@ $(B)/nsnet-cni: $(CNI_SRC:%.c=$(B)/%.o) $(B)/libnsnet.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libnsnet.a $(LIBS)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libnsnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libnsnet.a $(LIBS)
+
+$(B)/tests/netns-%: $(B)/tests/netns/%.o $(B)/libnsnet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libnsnet.a $(LIBS)
 
