@@ -3,6 +3,7 @@
 #ifndef NSNET_CLI_H
 #define NSNET_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "nsnet/err.h"
@@ -24,4 +25,24 @@ typedef int (*cmd_fn)(int argc, char **argv);
 int cmd_ns(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 
+
+
+/* lab-util.c */
+struct nsnet_lab;
+int load_lab_file(const char *path, struct nsnet_lab **lab, char **text, size_t *len,
+		  struct nsnet_err *err);
+int resolve_lab(const char *arg, char *name, size_t len);
+int open_saved_lab(const char *arg, struct nsnet_lab **lab);
+void progress_tty(const char *phase, size_t done, size_t total, void *arg);
+
+struct nsnet_lab_source;
+int lab_from_args(const char *file, const char *topo, struct nsnet_lab **lab,
+		  struct nsnet_lab_source *src, char **text);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_pingall(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 #endif

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nsnet/apply.h"
 #include "nsnet/link.h"
 #include "nsnet/netns.h"
 #include "nsnet/nl.h"
@@ -120,8 +121,23 @@ static int sandbox_init(const char *file, char **cmd)
 		return EXIT_FAIL;
 	setenv("NSNET_SANDBOX", "1", 1);
 	if (file) {
-		msg("sandbox: lab files need the lab support (nsnet up)");
-		return EXIT_USAGE;
+		struct nsnet_lab_source src;
+		struct nsnet_err err = { 0 };
+		struct nsnet_lab *lab;
+		char *text;
+		int ret = lab_from_args(file, NULL, &lab, &src, &text);
+
+		if (ret)
+			return ret;
+		ret = nsnet_lab_up(lab, &src, NULL, NULL, &err);
+		if (ret < 0)
+			ret = report("sandbox: up", &err);
+		else
+			fprintf(stderr, "nsnet: sandbox: lab \"%s\" is up\n", lab->name);
+		nsnet_lab_free(lab);
+		free(text);
+		if (ret)
+			return ret;
 	}
 	if (!cmd || !cmd[0]) {
 		shell = getenv("SHELL");

@@ -19,6 +19,13 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "ns", cmd_ns, "named network namespaces, like ip netns (add, del, list, exec, pids, identify, attach)" },
+	{ "up", cmd_up, "bring a lab up (FILE, --topo SPEC, or the built-in seed lab)" },
+	{ "down", cmd_down, "tear a lab down from its journal (idempotent)" },
+	{ "status", cmd_status, "nodes, interfaces, addresses, routes, forwards, health" },
+	{ "exec", cmd_exec, "run a command inside a lab node" },
+	{ "pingall", cmd_pingall, "all-pairs reachability matrix" },
+	{ "graph", cmd_graph, "Graphviz DOT of a lab" },
+	{ "validate", cmd_validate, "every check up makes, without changing anything" },
 	{ "sandbox", cmd_sandbox, "a throwaway host: private net+mount+pid namespace, then CMD" },
 };
 

@@ -13,6 +13,17 @@
 
 #include "nsnet/addr.h"
 
+/*
+ * Like mnl_attr_for_each(), but bounded by nlmsg_len itself rather than its
+ * 4-byte-aligned value: a message whose length is not a multiple of 4 (only
+ * a malformed one) must not make the walk read up to 3 bytes past it.
+ */
+#define for_each_attr(attr, nlh, off)                                                  \
+	for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (off));                       \
+	     mnl_attr_ok((attr), (int)((const char *)(nlh) + (nlh)->nlmsg_len -         \
+				       (const char *)(attr)));                          \
+	     (attr) = mnl_attr_next(attr))
+
 static int width(int family)
 {
 	return family == AF_INET ? 32 : 128;
@@ -181,7 +192,7 @@ int nsnet_addr_parse(const struct nlmsghdr *nlh, struct nsnet_addr_info *info)
 	info->flags = ifa->ifa_flags;
 	info->p.family = ifa->ifa_family;
 	info->p.plen = ifa->ifa_prefixlen;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+	for_each_attr(attr, nlh, sizeof(*ifa)) {
 		int t = mnl_attr_get_type(attr);
 
 		if ((t == IFA_LOCAL || (t == IFA_ADDRESS && !have_local)) &&
@@ -265,7 +276,7 @@ int nsnet_neigh_parse(const struct nlmsghdr *nlh, struct nsnet_neigh_info *info)
 	info->state = nd->ndm_state;
 	info->dst.family = nd->ndm_family;
 	info->dst.plen = width(nd->ndm_family);
-	mnl_attr_for_each(attr, nlh, sizeof(*nd)) {
+	for_each_attr(attr, nlh, sizeof(*nd)) {
 		int t = mnl_attr_get_type(attr);
 
 		if (t == NDA_DST && mnl_attr_get_payload_len(attr) == (unsigned)alen(nd->ndm_family))

@@ -14,6 +14,17 @@
 
 #include "nsnet/link.h"
 
+/*
+ * Like mnl_attr_for_each(), but bounded by nlmsg_len itself rather than its
+ * 4-byte-aligned value: a message whose length is not a multiple of 4 (only
+ * a malformed one) must not make the walk read up to 3 bytes past it.
+ */
+#define for_each_attr(attr, nlh, off)                                                  \
+	for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (off));                       \
+	     mnl_attr_ok((attr), (int)((const char *)(nlh) + (nlh)->nlmsg_len -         \
+				       (const char *)(attr)));                          \
+	     (attr) = mnl_attr_next(attr))
+
 static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, const struct nsnet_link_req *a)
 {
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
@@ -223,7 +234,7 @@ int nsnet_link_parse(const struct nlmsghdr *nlh, struct nsnet_link_info *info)
 	ifi = mnl_nlmsg_get_payload(nlh);
 	info->ifindex = ifi->ifi_index;
 	info->flags = ifi->ifi_flags;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+	for_each_attr(attr, nlh, sizeof(*ifi)) {
 		switch (mnl_attr_get_type(attr)) {
 		case IFLA_IFNAME:
 			copy_str(info->name, sizeof(info->name), attr);
@@ -330,16 +341,31 @@ int nsnet_link_get(struct nsnet_nl *nl, const char *name, struct nsnet_link_info
 	return nsnet_nl_flush(nl, err);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx" (hex digits); no blanks, signs or "0x". */
 int nsnet_mac_parse(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
-	char tail;
-	int i;
+	int i, hi, lo;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6 || strlen(s) != 17)
+	if (!s || strlen(s) != 17)
 		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		hi = hexval(s[3 * i]);
+		lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+	}
 	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
+		mac[i] = (uint8_t)(hexval(s[3 * i]) << 4 | hexval(s[3 * i + 1]));
 	return 0;
 }

@@ -74,8 +74,9 @@ int nsnet_ifname_check(const char *name, struct nsnet_err *err)
 				     "invalid interface name \"%s\": longer than 15 bytes", name);
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return nsnet_err_set(err, -EINVAL, "invalid interface name \"%s\"", name);
+	/* the kernel's isspace() (lib/ctype.c) also counts 0xa0 (Latin-1 NBSP) */
 	for (p = name; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || (unsigned char)*p == 0xa0)
 			return nsnet_err_set(err, -EINVAL,
 					     "invalid interface name \"%s\": contains '%s'", name,
 					     *p == '/' ? "/" : *p == ':' ? ":" : "whitespace");

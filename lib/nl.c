@@ -38,8 +38,11 @@ struct nsnet_nl {
 	struct pending *pend;
 	unsigned npend, pcap;
 	struct nsnet_err sticky;	/* first error of an auto-flushed batch */
-	char scratch[NSNET_NL_MSG_MAX + 256] __attribute__((aligned(8)));
+	char ctx[128];			/* prefix for request descriptions */
 };
+
+/* Sink for requests that are not sent (injected fault, no memory). */
+static __thread char scratch[NSNET_NL_MSG_MAX + 256] __attribute__((aligned(8)));
 
 static __thread char *recv_buf;
 
@@ -156,6 +159,18 @@ int nsnet_nl_fd(const struct nsnet_nl *nl)
 	return mnl_socket_get_fd(nl->sk);
 }
 
+void nsnet_nl_context(struct nsnet_nl *nl, const char *fmt, ...)
+{
+	va_list ap;
+
+	nl->ctx[0] = '\0';
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(nl->ctx, sizeof(nl->ctx), fmt, ap);
+	va_end(ap);
+}
+
 unsigned nsnet_nl_pending(const struct nsnet_nl *nl)
 {
 	return nl->npend;
@@ -216,16 +231,20 @@ struct nlmsghdr *nsnet_nl_req(struct nsnet_nl *nl, uint16_t type, uint16_t flags
 	p->data = data;
 	p->what[0] = '\0';
 	if (what) {
+		int n = nl->ctx[0] ? snprintf(p->what, sizeof(p->what), "%s: ", nl->ctx) : 0;
+
+		if (n < 0 || (size_t)n >= sizeof(p->what))
+			n = 0;
 		va_start(ap, what);
-		vsnprintf(p->what, sizeof(p->what), what, ap);
+		vsnprintf(p->what + n, sizeof(p->what) - (size_t)n, what, ap);
 		va_end(ap);
 	}
 	fault = nsnet_fault_point();
 	if (fault < 0) {
 		/* Recorded as failed; the caller fills a scratch header that is never sent. */
 		p->failed = fault;
-		memset(nl->scratch, 0, sizeof(struct nlmsghdr));
-		nlh = mnl_nlmsg_put_header(nl->scratch);
+		memset(scratch, 0, sizeof(struct nlmsghdr));
+		nlh = mnl_nlmsg_put_header(scratch);
 		nlh->nlmsg_type = type;
 		return nlh;
 	}
@@ -240,9 +259,23 @@ struct nlmsghdr *nsnet_nl_req(struct nsnet_nl *nl, uint16_t type, uint16_t flags
 scratch_nomem:
 	if (!nl->sticky.error)
 		nsnet_err_set(&nl->sticky, -ENOMEM, "out of memory");
-	nlh = mnl_nlmsg_put_header(nl->scratch);
+	nlh = mnl_nlmsg_put_header(scratch);
 	nlh->nlmsg_type = type;
 	return nlh;
+}
+
+int nsnet_nl_msg_ok(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= NLMSG_HDRLEN && nlh->nlmsg_len >= NLMSG_HDRLEN && nlh->nlmsg_len <= len;
+}
+
+/* Next message after @nlh; *len shrinks, and goes to 0 when nothing is left. */
+static const struct nlmsghdr *next_msg(const struct nlmsghdr *nlh, size_t *len)
+{
+	size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	*len = step < *len ? *len - step : 0;
+	return (const void *)((const char *)nlh + step);
 }
 
 int nsnet_nl_parse_ack(const struct nlmsghdr *nlh, unsigned len, char *msg, unsigned msglen,
@@ -356,7 +389,7 @@ static int send_and_collect(struct nsnet_nl *nl, struct nsnet_err *err)
 	while (acked < nl->npend) {
 		ssize_t n = mnl_socket_recvfrom(nl->sk, rb, RECV_BUF);
 		const struct nlmsghdr *nlh;
-		int len;
+		size_t len;
 
 		if (n < 0) {
 			int e = -errno;
@@ -369,8 +402,8 @@ static int send_and_collect(struct nsnet_nl *nl, struct nsnet_err *err)
 			ret = ret ? ret : e;
 			goto out;
 		}
-		len = (int)n;
-		for (nlh = (const void *)rb; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		len = (size_t)n;
+		for (nlh = (const void *)rb; nsnet_nl_msg_ok(nlh, len); nlh = next_msg(nlh, &len)) {
 			struct pending *p;
 
 			if (nlh->nlmsg_pid != nl->portid || nlh->nlmsg_seq < first ||
@@ -400,6 +433,10 @@ static int send_and_collect(struct nsnet_nl *nl, struct nsnet_err *err)
 out:
 	nl->off = 0;
 	nl->npend = 0;
+	/* Keep idle sockets small: a lab holds one per namespace. */
+	free(nl->buf);
+	nl->buf = NULL;
+	nl->cap = 0;
 	return ret;
 }
 
@@ -443,15 +480,15 @@ int nsnet_nl_dump(struct nsnet_nl *nl, uint16_t type, const void *hdr, unsigned 
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl->sk, rb, RECV_BUF);
 		const struct nlmsghdr *m;
-		int len;
+		size_t len;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return nsnet_err_set(err, -errno, "netlink dump failed: %s", strerror(errno));
 		}
-		len = (int)n;
-		for (m = (const void *)rb; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+		len = (size_t)n;
+		for (m = (const void *)rb; nsnet_nl_msg_ok(m, len); m = next_msg(m, &len)) {
 			if (m->nlmsg_pid != nl->portid || m->nlmsg_seq != seq)
 				continue;
 			if (m->nlmsg_type == NLMSG_DONE) {

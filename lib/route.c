@@ -11,6 +11,17 @@
 #include "nsnet/netns.h"
 #include "nsnet/route.h"
 
+/*
+ * Like mnl_attr_for_each(), but bounded by nlmsg_len itself rather than its
+ * 4-byte-aligned value: a message whose length is not a multiple of 4 (only
+ * a malformed one) must not make the walk read up to 3 bytes past it.
+ */
+#define for_each_attr(attr, nlh, off)                                                  \
+	for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (off));                       \
+	     mnl_attr_ok((attr), (int)((const char *)(nlh) + (nlh)->nlmsg_len -         \
+				       (const char *)(attr)));                          \
+	     (attr) = mnl_attr_next(attr))
+
 int nsnet__dump_vec(struct nsnet_nl *nl, uint16_t type, const void *hdr, unsigned hlen,
 		    size_t size, int rtype, int (*parse)(const struct nlmsghdr *, void *),
 		    void **out, struct nsnet_err *err);
@@ -60,7 +71,7 @@ int nsnet_route_parse_str(const char *s, struct nsnet_route *r, struct nsnet_err
 					     "route \"%s\": prefix %s has host bits set", s, tok[0]);
 		r->family = r->dst.family;
 	}
-	for (i = 1; i < n; i++) {
+	for (i = 1; i < n; i += 2) {
 		const char *k = tok[i], *v = i + 1 < n ? tok[i + 1] : NULL;
 
 		if (!v)
@@ -86,7 +97,6 @@ int nsnet_route_parse_str(const char *s, struct nsnet_route *r, struct nsnet_err
 					     "route \"%s\": unknown word \"%s\" (expected via, dev, "
 					     "metric, table)", s, k);
 		}
-		i++;
 	}
 	if (r->gw.family) {
 		if (r->family && r->family != r->gw.family)
@@ -186,7 +196,7 @@ int nsnet_route_parse(const struct nlmsghdr *nlh, struct nsnet_route *r)
 	r->scope = rtm->rtm_scope;
 	r->protocol = rtm->rtm_protocol;
 	r->type = rtm->rtm_type;
-	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
+	for_each_attr(attr, nlh, sizeof(*rtm)) {
 		unsigned plen = mnl_attr_get_payload_len(attr);
 
 		switch (mnl_attr_get_type(attr)) {

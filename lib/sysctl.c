@@ -42,11 +42,14 @@ static int do_sysctl(void *p)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/sys/%s", a->key);
-	/* dots separate levels unless the key is written with slashes */
-	if (!strchr(a->key, '/'))
+	/*
+	 * Like sysctl(8): if the first separator is a dot, dots separate
+	 * levels and a slash stands for a dot inside a level
+	 * ("net.ipv4.conf.eth0/100.forwarding"); otherwise the key is a path.
+	 */
+	if (path[10 + strcspn(a->key, "./")] == '.')
 		for (q = path + 10; *q; q++)
-			if (*q == '.')
-				*q = '/';
+			*q = *q == '.' ? '/' : *q == '/' ? '.' : *q;
 	fd = open(path, (a->value ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return nsnet_err_set(a->err, -errno, "sysctl %s: %s", a->key,

@@ -42,4 +42,42 @@ int nsnet_nat_delete(const char *table, struct nsnet_err *err);
 /* 1 if table "inet <table>" exists, 0 if not, <0 on error. */
 int nsnet_nat_exists(const char *table, struct nsnet_err *err);
 
+/*
+ * Validation done by render/apply: table name [A-Za-z0-9_-] <= 64 bytes,
+ * bridge names, masquerade prefixes (length >= 1), forwards (tcp/udp, ports
+ * 1..65535, ranges within 65535, count >= 1, host_addr of the destination's
+ * family, no two forwards catching the same packets). Pure. 0 or -EINVAL.
+ */
+int nsnet_nat_check_spec(const struct nsnet_nat_spec *spec, struct nsnet_err *err);
+/*
+ * Check that the kernel has what the table needs (nf_tables, nat chains, ct,
+ * fib, dnat, masquerade), each in a transaction that creates and deletes a
+ * scratch table "nsnet-probe-<pid>" (nothing else is touched). 0, or -errno
+ * with a message naming the missing feature. apply/delete call it on a
+ * failure that looks like a missing module, to say which.
+ */
+int nsnet_nat_probe(struct nsnet_err *err);
+/*
+ * Set net.ipv4.conf.<bridge>.route_localnet (on: "1", else "0") in the
+ * caller's namespace, storing the previous value in @old (may be NULL).
+ * Needed for forwards to be reached from the host on 127.0.0.1: the rules
+ * DNAT 127.0.0.1:port to the node and masquerade the 127/8 source to the
+ * bridge address, but the kernel refuses to route 127/8 to or from a
+ * device without route_localnet. Separate from apply because a sysctl is
+ * not part of the nftables transaction and belongs to the bridge's life
+ * (set after the bridge exists; restore @old when sharing a bridge).
+ */
+int nsnet_nat_localnet(const char *bridge, int on, char *old, size_t oldlen,
+		       struct nsnet_err *err);
+/*
+ * Read-only diagnosis: base chains on the forward hook with policy drop in
+ * other ip/ip6/inet tables (e.g. Docker's "ip filter FORWARD"). Our accept
+ * cannot override their drop (every base chain of a hook sees the packet and
+ * any drop is final), so a front end may warn. Returns how many, names in
+ * @buf ("ip filter FORWARD, ..."); <0 on error. Legacy (x_tables) iptables
+ * rules are invisible here.
+ */
+int nsnet_nat_forward_blockers(const char *table, char *buf, size_t len,
+			       struct nsnet_err *err);
+
 #endif

@@ -46,6 +46,13 @@ int nsnet_nl_flush(struct nsnet_nl *nl, struct nsnet_err *err);
 int nsnet_nl_dump(struct nsnet_nl *nl, uint16_t type, const void *hdr, unsigned hdrlen,
 		  nsnet_nl_cb cb, void *data, struct nsnet_err *err);
 
+/*
+ * Context prepended to the description of the following requests (e.g. the
+ * lab-file location of the object being created); NULL clears it.
+ */
+void nsnet_nl_context(struct nsnet_nl *nl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Number of requests waiting in the batch. */
 unsigned nsnet_nl_pending(const struct nsnet_nl *nl);
 
@@ -56,6 +63,15 @@ unsigned nsnet_nl_pending(const struct nsnet_nl *nl);
  */
 int nsnet_nl_parse_ack(const struct nlmsghdr *nlh, unsigned len, char *msg, unsigned msglen,
 		       uint32_t *miss_type);
+
+/*
+ * 1 if @len bytes at @nlh hold a whole message: NLMSG_HDRLEN <= nlmsg_len <=
+ * @len. The reply parsers (nsnet_link_parse, nsnet_addr_parse,
+ * nsnet_route_parse, nsnet_neigh_parse) trust nlmsg_len: checking it against
+ * the bytes received is the caller's duty, with this function. (libmnl's
+ * mnl_nlmsg_ok() compares (int)nlmsg_len and so accepts lengths >= 2^31.)
+ */
+int nsnet_nl_msg_ok(const struct nlmsghdr *nlh, size_t len);
 
 /*
  * Test hooks (documented in nsnet(8)): NSNET_FAIL_AT=k makes the k-th kernel

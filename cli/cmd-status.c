@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/* nsnet status [LAB] [-j]: what is up, read back from the kernel. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nsnet/apply.h"
+#include "nsnet/link.h"
+#include "nsnet/nat.h"
+#include "nsnet/netns.h"
+#include "nsnet/route.h"
+#include "nsnet/state.h"
+#include "cli.h"
+
+struct ns_view {
+	int present;
+	struct nsnet_link_info *links;
+	int nlinks;
+	struct nsnet_addr_info *addrs;
+	int naddrs;
+	struct nsnet_route *routes;
+	int nroutes;
+};
+
+static int read_view(int nsfd, struct ns_view *v)
+{
+	struct nsnet_nl *nl;
+
+	memset(v, 0, sizeof(*v));
+	if (nsnet_nl_open(&nl, nsfd, NULL) < 0)
+		return -1;
+	v->present = 1;
+	v->nlinks = nsnet_link_list(nl, &v->links, NULL);
+	v->naddrs = nsnet_addr_list(nl, AF_UNSPEC, &v->addrs, NULL);
+	v->nroutes = nsnet_route_list(nl, AF_UNSPEC, &v->routes, NULL);
+	if (v->nlinks < 0)
+		v->nlinks = 0;
+	if (v->naddrs < 0)
+		v->naddrs = 0;
+	if (v->nroutes < 0)
+		v->nroutes = 0;
+	nsnet_nl_close(nl);
+	return 0;
+}
+
+static void free_view(struct ns_view *v)
+{
+	free(v->links);
+	free(v->addrs);
+	free(v->routes);
+}
+
+static const struct nsnet_link_info *vlink(const struct ns_view *v, const char *name)
+{
+	int i;
+
+	for (i = 0; i < v->nlinks; i++)
+		if (!strcmp(v->links[i].name, name))
+			return &v->links[i];
+	return NULL;
+}
+
+static const char *vname(const struct ns_view *v, int ifindex)
+{
+	int i;
+
+	for (i = 0; i < v->nlinks; i++)
+		if (v->links[i].ifindex == ifindex)
+			return v->links[i].name;
+	return "";
+}
+
+/* Print the addresses of link @l (skipping IPv6 link-local). */
+static void put_addrs(const struct ns_view *v, const struct nsnet_link_info *l, int json)
+{
+	char b[64];
+	int i, first = 1;
+
+	if (json)
+		printf("\"addresses\":[");
+	for (i = 0; l && i < v->naddrs; i++) {
+		const struct nsnet_addr_info *a = &v->addrs[i];
+
+		if (a->ifindex != l->ifindex || (a->p.family == AF_INET6 && a->scope == 253))
+			continue;
+		nsnet_prefix_fmt(&a->p, 1, b, sizeof(b));
+		if (json) {
+			printf("%s\"%s\"", first ? "" : ",", b);
+		} else {
+			printf(" %s", b);
+		}
+		first = 0;
+	}
+	if (json)
+		printf("]");
+}
+
+static int link_ok(const struct nsnet_link_info *l)
+{
+	return l && (l->flags & IFF_UP);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct nsnet_lab *lab = NULL;
+	struct ns_view host;
+	const char *arg = NULL;
+	char table[96], b[200];
+	int i, ret, bad = 0, nat_present = 0;
+	size_t n, j, k;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			opt_json = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: nsnet status [LAB] [-j]\n"
+			       "Nodes, interfaces, addresses, routes, forwards and health of a lab.\n");
+			return 0;
+		} else if (argv[i][0] != '-' && !arg) {
+			arg = argv[i];
+		} else {
+			msg("usage: nsnet status [LAB] [-j]");
+			return EXIT_USAGE;
+		}
+	}
+	ret = open_saved_lab(arg, &lab);
+	if (ret)
+		return ret;
+	read_view(-1, &host);
+	snprintf(table, sizeof(table), "nsnet-%s", lab->name);
+	if (lab->nat.nmasq || lab->nat.nfwd)
+		nat_present = nsnet_nat_exists(table, NULL) > 0;
+
+	if (opt_json)
+		printf("{\"name\":\"%s\",\"bridges\":[", lab->name);
+	else
+		printf("lab %s\n", lab->name);
+	for (n = 0; n < lab->nbridges; n++) {
+		const struct nsnet_link_info *l = vlink(&host, lab->bridges[n].name);
+
+		bad += !link_ok(l);
+		if (opt_json) {
+			printf("%s{\"name\":", n ? "," : "");
+			json_str(stdout, lab->bridges[n].name);
+			printf(",\"present\":%s,\"up\":%s,", l ? "true" : "false",
+			       link_ok(l) ? "true" : "false");
+			put_addrs(&host, l, 1);
+			printf("}");
+		} else {
+			printf("bridge %-15s %-7s", lab->bridges[n].name,
+			       !l ? "MISSING" : link_ok(l) ? "up" : "down");
+			put_addrs(&host, l, 0);
+			printf("\n");
+		}
+	}
+	if (opt_json)
+		printf("],\"nodes\":[");
+	for (n = 0; n < lab->nnodes; n++) {
+		const struct nsnet_lab_node *node = &lab->nodes[n];
+		struct ns_view v = { 0 };
+		int fd = nsnet_netns_open(node->ns, NULL);
+
+		if (fd >= 0) {
+			read_view(fd, &v);
+			close(fd);
+		}
+		bad += !v.present;
+		if (opt_json) {
+			printf("%s{\"name\":", n ? "," : "");
+			json_str(stdout, node->name);
+			printf(",\"namespace\":");
+			json_str(stdout, node->ns);
+			printf(",\"present\":%s,\"interfaces\":[", v.present ? "true" : "false");
+		} else {
+			printf("node %-15s ns %-15s %s\n", node->name, node->ns,
+			       v.present ? "" : "MISSING");
+		}
+		for (j = 0; j < node->nifaces; j++) {
+			const struct nsnet_link_info *l = vlink(&v, node->ifaces[j].name);
+			char mac[20] = "";
+
+			bad += v.present && !link_ok(l);
+			if (l && l->has_mac)
+				snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0],
+					 l->mac[1], l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
+			if (opt_json) {
+				printf("%s{\"name\":", j ? "," : "");
+				json_str(stdout, node->ifaces[j].name);
+				printf(",\"present\":%s,\"up\":%s,\"mtu\":%d,\"mac\":\"%s\",",
+				       l ? "true" : "false", link_ok(l) ? "true" : "false",
+				       l ? l->mtu : 0, mac);
+				put_addrs(&v, l, 1);
+				printf("}");
+			} else {
+				printf("  %-10s %-7s %-17s mtu %-5d", node->ifaces[j].name,
+				       !l ? "MISSING" : link_ok(l) ? "up" : "down", mac,
+				       l ? l->mtu : 0);
+				put_addrs(&v, l, 0);
+				printf("\n");
+			}
+		}
+		if (opt_json)
+			printf("],\"routes\":[");
+		for (i = 0, k = 0; i < v.nroutes; i++) {
+			const struct nsnet_route *r = &v.routes[i];
+
+			if (r->protocol == 2 /* kernel */ || r->type != 1)
+				continue;
+			nsnet_route_fmt(r, vname(&v, r->oif), b, sizeof(b));
+			if (opt_json) {
+				printf("%s", k++ ? "," : "");
+				json_str(stdout, b);
+			} else {
+				printf("  route %s\n", b);
+			}
+		}
+		if (opt_json)
+			printf("]}");
+		free_view(&v);
+	}
+	if (opt_json)
+		printf("],\"nat\":{\"table\":\"inet %s\",\"present\":%s,\"masquerade\":[", table,
+		       nat_present ? "true" : "false");
+	else if (lab->nat.nmasq || lab->nat.nfwd)
+		printf("nat table inet %s %s\n", table, nat_present ? "" : "MISSING");
+	bad += (lab->nat.nmasq || lab->nat.nfwd) && !nat_present;
+	for (n = 0; n < lab->nat.nmasq; n++) {
+		nsnet_prefix_fmt(&lab->nat.masq[n].p, 1, b, sizeof(b));
+		if (opt_json)
+			printf("%s\"%s\"", n ? "," : "", b);
+		else
+			printf("  masquerade %s\n", b);
+	}
+	if (opt_json)
+		printf("],\"forwards\":[");
+	for (n = 0; n < lab->nat.nfwd; n++) {
+		const struct nsnet_lab_forward *f = &lab->nat.fwd[n];
+		char to[64], ha[64] = "";
+
+		nsnet_prefix_fmt(&f->to_addr, 0, to, sizeof(to));
+		if (f->host_addr.family)
+			nsnet_prefix_fmt(&f->host_addr, 0, ha, sizeof(ha));
+		if (opt_json) {
+			printf("%s{\"proto\":\"%s\",\"port\":%u,\"count\":%u,\"node\":", n ? "," : "",
+			       f->proto == 17 ? "udp" : "tcp", f->port, f->count ? f->count : 1);
+			json_str(stdout, f->node);
+			printf(",\"to_address\":\"%s\",\"to_port\":%u,\"host_address\":\"%s\"}", to,
+			       f->to_port, ha);
+		} else {
+			printf("  forward %s %s%s%u -> %s:%u (%s)\n", f->proto == 17 ? "udp" : "tcp",
+			       ha, ha[0] ? ":" : "", f->port, f->node, f->to_port, to);
+		}
+	}
+	if (opt_json)
+		printf("]},\"health\":\"%s\"}\n", bad ? "degraded" : "ok");
+	else
+		printf("health %s (%zu nodes, %zu bridges%s)\n", bad ? "DEGRADED" : "ok",
+		       lab->nnodes, lab->nbridges, bad ? ", objects missing or down" : "");
+	free_view(&host);
+	nsnet_lab_free(lab);
+	return bad ? EXIT_FAIL : 0;
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* nsnet up / down / validate */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nsnet/apply.h"
+#include "nsnet/netns.h"
+#include "nsnet/state.h"
+#include "cli.h"
+
+static void up_usage(FILE *f)
+{
+	fprintf(f, "Usage: nsnet up [FILE | --topo SPEC] [-q]\n"
+		   "Bring a lab up: FILE (nsnet-lab(5)), a generated topology (SPEC: star,N |\n"
+		   "linear,N | tree,DEPTH,FANOUT), or with neither the built-in seed lab.\n"
+		   "Everything is validated first; a kernel refusal rolls everything back.\n");
+}
+
+/* Parse, check, or generate the lab an up/validate/graph command names. */
+int lab_from_args(const char *file, const char *topo, struct nsnet_lab **lab,
+		  struct nsnet_lab_source *src, char **text)
+{
+	struct nsnet_err err = { 0 };
+	static char abspath[PATH_MAX];
+	size_t len = 0;
+	int ret;
+
+	*text = NULL;
+	memset(src, 0, sizeof(*src));
+	if (file) {
+		ret = load_lab_file(file, lab, text, &len, &err);
+		if (ret < 0)
+			return report(NULL, &err);
+		if (!realpath(file, abspath))
+			snprintf(abspath, sizeof(abspath), "%s", file);
+		src->kind = "file";
+		src->arg = abspath;
+		src->text = *text;
+		src->len = len;
+		return 0;
+	}
+	if (topo) {
+		ret = nsnet_lab_topo(topo, lab, &err);
+		src->kind = "topo";
+		src->arg = topo;
+	} else {
+		ret = nsnet_lab_seed(lab, &err);
+		src->kind = "seed";
+		src->arg = "-";
+	}
+	if (ret == 0)
+		ret = nsnet_lab_check(*lab, &err);
+	if (ret < 0) {
+		nsnet_lab_free(*lab);
+		*lab = NULL;
+		return report(NULL, &err);
+	}
+	return 0;
+}
+
+static int parse_up_args(int argc, char **argv, const char **file, const char **topo, int *quiet,
+			 void (*usage)(FILE *))
+{
+	int i;
+
+	*file = *topo = NULL;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return -1;
+		} else if (!strcmp(argv[i], "--topo") && i + 1 < argc) {
+			*topo = argv[++i];
+		} else if (!strncmp(argv[i], "--topo=", 7)) {
+			*topo = argv[i] + 7;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			if (quiet)
+				*quiet = 1;
+		} else if (argv[i][0] != '-' && !*file) {
+			*file = argv[i];
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (*file && *topo) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct nsnet_err err = { 0 };
+	struct nsnet_lab_source src;
+	struct nsnet_lab *lab;
+	const char *file, *topo;
+	int quiet = 0, ret;
+	char *text;
+	double t0 = now();
+
+	ret = parse_up_args(argc, argv, &file, &topo, &quiet, up_usage);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	ret = lab_from_args(file, topo, &lab, &src, &text);
+	if (ret)
+		return ret;
+	if (nsnet_state_exists(lab->name)) {
+		msg("lab \"%s\" is already up (nsnet down %s to remove it)", lab->name, lab->name);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if (nsnet_lab_preflight(lab, &err) < 0) {
+		ret = err.error == -EEXIST ? (report(NULL, &err), EXIT_USAGE) : report(NULL, &err);
+		goto out;
+	}
+	ret = nsnet_lab_up(lab, &src, !quiet && isatty(2) && lab->nnodes >= 50 ? progress_tty : NULL,
+			   "up", &err);
+	if (ret < 0) {
+		ret = report("up", &err);
+		if (ret == EXIT_USAGE)
+			ret = EXIT_FAIL;
+		msg("up: rolled back; nothing of lab \"%s\" is left", lab->name);
+		goto out;
+	}
+	if (!quiet)
+		fprintf(stderr, "nsnet: lab \"%s\" is up: %zu nodes, %zu bridges (%.2f s)\n",
+			lab->name, lab->nnodes, lab->nbridges, now() - t0);
+	ret = 0;
+out:
+	nsnet_lab_free(lab);
+	free(text);
+	return ret;
+}
+
+static void down_usage(FILE *f)
+{
+	fprintf(f, "Usage: nsnet down [LAB | FILE] [-q]\n"
+		   "Remove everything the lab created (from its journal; the file is not needed).\n"
+		   "With one lab up, LAB may be omitted. Running it twice is fine.\n");
+}
+
+int cmd_down(int argc, char **argv)
+{
+	struct nsnet_err err = { 0 };
+	const char *arg = NULL;
+	char name[PATH_MAX];
+	int i, quiet = 0, ret;
+	double t0 = now();
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			down_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			quiet = 1;
+		} else if (argv[i][0] != '-' && !arg) {
+			arg = argv[i];
+		} else {
+			down_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!arg) {
+		char **labs;
+		int n = nsnet_state_labs(&labs, &err);
+
+		if (n < 0)
+			return report("down", &err);
+		nsnet_strv_free(labs);
+		if (n == 0) {
+			if (!quiet)
+				msg("no lab is up");
+			return 0;
+		}
+	}
+	ret = resolve_lab(arg, name, sizeof(name));
+	if (ret)
+		return ret;
+	ret = nsnet_lab_down(name, !quiet && isatty(2) ? progress_tty : NULL, "down", &err);
+	if (ret < 0)
+		return report("down", &err);
+	if (!quiet) {
+		if (ret == 1)
+			msg("lab \"%s\" is not up", name);
+		else
+			fprintf(stderr, "nsnet: lab \"%s\" is down (%.2f s)\n", name, now() - t0);
+	}
+	return 0;
+}
+
+static void validate_usage(FILE *f)
+{
+	fprintf(f, "Usage: nsnet validate [FILE | --topo SPEC]\n"
+		   "Every check `up` makes, without changing the system. Exit 0 if valid, 2 if not.\n");
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct nsnet_err err = { 0 };
+	struct nsnet_lab_source src;
+	struct nsnet_lab *lab;
+	const char *file, *topo;
+	char *text;
+	int ret;
+
+	ret = parse_up_args(argc, argv, &file, &topo, NULL, validate_usage);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	ret = lab_from_args(file, topo, &lab, &src, &text);
+	if (ret)
+		return ret;
+	if (nsnet_lab_preflight(lab, &err) < 0) {
+		report(NULL, &err);
+		ret = EXIT_USAGE;
+	} else {
+		printf("%s: lab \"%s\" is valid: %zu nodes, %zu bridges, %zu links\n",
+		       file ? file : topo ? topo : "<seed>", lab->name, lab->nnodes, lab->nbridges,
+		       lab->nlinks);
+	}
+	nsnet_lab_free(lab);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef NSNET_APPLY_H
+#define NSNET_APPLY_H
+
+#include <stddef.h>
+
+#include "nsnet/lab.h"
+
+/* Where a lab came from; kept in its state so status/down work without the file. */
+struct nsnet_lab_source {
+	const char *kind;	/* "seed", "file" or "topo" */
+	const char *arg;	/* file path or topology spec */
+	const char *text;	/* file content (kind "file") */
+	size_t len;
+};
+
+typedef void (*nsnet_progress_fn)(const char *phase, size_t done, size_t total, void *arg);
+
+/*
+ * Read-only checks against the system that `up` makes before touching
+ * anything: the lab is not up, and no namespace, host link or nft table it
+ * would create exists. -EEXIST with location and cause in @err.
+ */
+int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err);
+
+/*
+ * Bring a checked lab up: preflight, journal, create, and on any failure roll
+ * back to the state before. -EEXIST if already up.
+ */
+int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
+		 nsnet_progress_fn progress, void *parg, struct nsnet_err *err);
+
+/*
+ * Tear a lab down from its journal: processes, nft table, held sysctls,
+ * namespaces, host links it created (and nothing else). Returns 1 if the lab
+ * was not up (nothing to do), 0 when done.
+ */
+int nsnet_lab_down(const char *name, nsnet_progress_fn progress, void *parg,
+		   struct nsnet_err *err);
+
+/* The lab as it was brought up (re-read from its saved source and checked). */
+int nsnet_lab_saved(const char *name, struct nsnet_lab **lab, struct nsnet_err *err);
+
+/* The alias that marks host links owned by lab @name. */
+void nsnet_lab_alias(const char *name, char *buf, size_t len);
+
+#endif
