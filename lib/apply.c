@@ -224,28 +224,22 @@ struct up_ctx {
 	struct nsnet_err *err;
 };
 
-struct ns_cb_arg {
-	struct up_ctx *c;
-	size_t node;
-};
-
-/* Runs inside the new namespace, before it is bound to its name. */
-static int in_new_ns(void *p)
+/* Runs inside the new namespace of node @i, before it is bound to its name. */
+static int in_new_ns(size_t i, void *p)
 {
-	struct ns_cb_arg *a = p;
-	struct node_rt *rt = &a->c->rt[a->node];
+	struct up_ctx *c = p;
+	struct node_rt *rt = &c->rt[i];
 	struct stat st;
 	int ret;
 
 	rt->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (rt->nsfd < 0 || fstat(rt->nsfd, &st) < 0)
-		return nsnet_err_set(a->c->err, -errno, "open new namespace: %s", strerror(errno));
-	ret = nsnet_state_log(a->c->lab->name, a->c->err, "nsino %s %lu %lu",
-			      a->c->lab->nodes[a->node].ns, (unsigned long)st.st_dev,
-			      (unsigned long)st.st_ino);
+		return nsnet_err_set(c->err, -errno, "open new namespace: %s", strerror(errno));
+	ret = nsnet_state_log(c->lab->name, c->err, "nsino %s %lu %lu", c->lab->nodes[i].ns,
+			      (unsigned long)st.st_dev, (unsigned long)st.st_ino);
 	if (ret < 0)
 		return ret;
-	return nsnet_nl_open(&rt->nl, -1, a->c->err);
+	return nsnet_nl_open(&rt->nl, -1, c->err);
 }
 
 static int journal_intents(struct up_ctx *c);
@@ -302,23 +296,23 @@ out:
 static int phase_namespaces(struct up_ctx *c, nsnet_progress_fn progress, void *parg)
 {
 	struct nsnet_lab *lab = c->lab;
+	const char **names;
+	size_t i, done = 0;
 	char w[300];
-	size_t i;
 	int ret;
 
-	for (i = 0; i < lab->nnodes; i++) {
-		struct ns_cb_arg a = { c, i };
-
-		ret = nsnet_netns_add(lab->nodes[i].ns, in_new_ns, &a, c->err);
-		if (ret < 0) {
-			nsnet_err_where(c->err, "%s: node \"%s\"",
-					where(lab, &lab->nodes[i].loc, w, sizeof(w)),
-					lab->nodes[i].name);
-			return ret;
-		}
-		progress_step(progress, parg, "namespaces", i + 1, lab->nnodes);
-	}
-	return 0;
+	names = calloc(lab->nnodes + 1, sizeof(*names));
+	if (!names)
+		return nsnet_err_set(c->err, -ENOMEM, "out of memory");
+	for (i = 0; i < lab->nnodes; i++)
+		names[i] = lab->nodes[i].ns;
+	ret = nsnet_netns_add_many(names, lab->nnodes, in_new_ns, c, &done, c->err);
+	if (ret < 0 && done < lab->nnodes)
+		nsnet_err_where(c->err, "%s: node \"%s\"",
+				where(lab, &lab->nodes[done].loc, w, sizeof(w)), lab->nodes[done].name);
+	progress_step(progress, parg, "namespaces", done, lab->nnodes);
+	free(names);
+	return ret;
 }
 
 /* veth: one end in a node, the other on a host bridge (created with master + up). */
@@ -686,9 +680,7 @@ static int journal_intents(struct up_ctx *c)
 		sprintf(buf + len, "nft %s\nhold %s\nhold %s\n", table, FWD_KEY, FWD6_KEY);
 	}
 	len = strlen(buf);
-	if (len)
-		buf[len - 1] = '\0';	/* nsnet_state_log adds the newline */
-	ret = len ? nsnet_state_log(lab->name, c->err, "%s", buf) : 0;
+	ret = len ? nsnet_state_append(lab->name, buf, len, c->err) : 0;
 	free(buf);
 	return ret;
 }

@@ -259,6 +259,70 @@ int nsnet_netns_add(const char *name, int (*fn)(void *), void *arg, struct nsnet
 	return ret;
 }
 
+struct many_arg {
+	const char *const *names;
+	size_t n, done;
+	int (*fn)(size_t i, void *arg);
+	void *arg;
+	struct nsnet_err *err;
+};
+
+struct one_arg {
+	struct many_arg *m;
+	size_t i;
+};
+
+static int one_cb(void *p)
+{
+	struct one_arg *o = p;
+
+	return o->m->fn ? o->m->fn(o->i, o->m->arg) : 0;
+}
+
+/* One worker thread unshares again and again: a thread per namespace costs more. */
+static int many_main(void *p)
+{
+	struct many_arg *m = p;
+	char path[PATH_MAX];
+	int ret = 0;
+
+	for (m->done = 0; m->done < m->n; m->done++) {
+		struct one_arg o = { m, m->done };
+		struct add_arg a = { path, one_cb, &o, m->err };
+
+		ret = create_file(m->names[m->done], path, sizeof(path), m->err);
+		if (ret < 0)
+			break;
+		ret = add_main(&a);
+		if (ret < 0) {
+			umount2(path, MNT_DETACH);
+			unlink(path);
+			break;
+		}
+	}
+	return ret;
+}
+
+int nsnet_netns_add_many(const char *const *names, size_t n, int (*fn)(size_t i, void *arg),
+			 void *arg, size_t *done, struct nsnet_err *err)
+{
+	struct many_arg m = { names, n, 0, fn, arg, err };
+	int ret;
+
+	if (!prepared) {
+		ret = nsnet_netns_prepare_dir(err);
+		if (ret < 0)
+			return ret;
+		prepared = 1;
+	}
+	ret = run_thread(many_main, &m);
+	if (done)
+		*done = m.done;
+	if (ret < 0 && err && !err->error)
+		nsnet_err_set(err, ret, "cannot create namespace: %s", strerror(-ret));
+	return ret;
+}
+
 int nsnet_netns_attach(const char *name, pid_t pid, struct nsnet_err *err)
 {
 	char path[PATH_MAX], src[64];

@@ -134,6 +134,22 @@ int nsnet_state_create(const char *lab, struct nsnet_err *err)
 	return 0;
 }
 
+int nsnet_state_append(const char *lab, const char *buf, size_t len, struct nsnet_err *err)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	if (nsnet_state_path(lab, "journal", path, sizeof(path)) < 0)
+		return nsnet_err_set(err, -EINVAL, "invalid lab name");
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return nsnet_err_set(err, -errno, "journal %s: %s", path, strerror(errno));
+	if (write(fd, buf, len) != (ssize_t)len)
+		ret = nsnet_err_set(err, -EIO, "journal %s: write failed", path);
+	close(fd);
+	return ret;
+}
+
 int nsnet_state_log(const char *lab, struct nsnet_err *err, const char *fmt, ...)
 {
 	char path[PATH_MAX], line[512];

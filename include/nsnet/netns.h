@@ -33,6 +33,13 @@ int nsnet_netns_prepare_dir(struct nsnet_err *err);
  * namespace is bound; its failure undoes the creation.
  */
 int nsnet_netns_add(const char *name, int (*fn)(void *arg), void *arg, struct nsnet_err *err);
+/*
+ * Create namespaces @names[0..n) in order on one worker thread; @fn(i, arg)
+ * runs inside namespace i before it is bound. Stops at the first failure
+ * (namespace i not created); *done = how many were created.
+ */
+int nsnet_netns_add_many(const char *const *names, size_t n, int (*fn)(size_t i, void *arg),
+			 void *arg, size_t *done, struct nsnet_err *err);
 /* Bind the network namespace of @pid as NAME (ip netns attach). */
 int nsnet_netns_attach(const char *name, pid_t pid, struct nsnet_err *err);
 /* umount2(MNT_DETACH) + unlink, like ip netns del. */

@@ -29,6 +29,8 @@ int nsnet_state_exists(const char *lab);
 /* Append one line (no newline in @fmt). */
 int nsnet_state_log(const char *lab, struct nsnet_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Append complete lines (each ending in '\n') in one write. */
+int nsnet_state_append(const char *lab, const char *buf, size_t len, struct nsnet_err *err);
 /* All journal lines (NULL-terminated, free with nsnet_strv_free). */
 int nsnet_state_read(const char *lab, char ***lines, struct nsnet_err *err);
 /* Write / read a file in the lab's state dir (e.g. the lab source). */

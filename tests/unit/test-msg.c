@@ -528,6 +528,21 @@ static void test_parsers_bounds(void)
 	nlh->nlmsg_len = 64;
 	CHECK(nsnet_nl_msg_ok(nlh, 64) && !nsnet_nl_msg_ok(nlh, 63) && !nsnet_nl_msg_ok(nlh, 8),
 	      "msg_ok: exact fit ok, one byte short not, fewer bytes than a header not");
+	/* fuzzer regression: an attribute ending in the alignment padding after an
+	 * unaligned nlmsg_len was read (up to 3 bytes past the message) */
+	nlh = new_msg(RTM_NEWROUTE);
+	{
+		struct rtmsg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+
+		m->rtm_family = AF_INET;
+		mnl_attr_put_u32(nlh, RTA_OIF, 4);
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, 77);
+		CHECK(nsnet_route_parse(nlh, &r) == 0 && r.oif == 4 && r.metric == 77,
+		      "route parse: whole message");
+		nlh->nlmsg_len -= 1;
+		CHECK(nsnet_route_parse(nlh, &r) == 0 && r.oif == 4 && r.metric == 0,
+		      "route parse: attribute crossing an unaligned nlmsg_len ignored");
+	}
 	/* attributes shorter than their type needs are skipped */
 	nlh = new_msg(RTM_NEWLINK);
 	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
