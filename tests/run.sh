@@ -5,7 +5,7 @@
 # Usage: tests/run.sh [PATTERN]   (PATTERN filters test file names)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-B=${B:-$ROOT/build}
+B=${B:-$ROOT/build}; case $B in /*) ;; *) B=$ROOT/$B ;; esac
 export NSNET="$B/nsnet" NSNET_CNI="$B/nsnet-cni" ROOT B
 JOBS=${JOBS:-4}
 PAT=${1:-}
