@@ -50,6 +50,26 @@ void nsnet_lab_alias(const char *name, char *buf, size_t len)
 	snprintf(buf, len, "nsnet:%s", name);
 }
 
+/*
+ * Device group marking the lab's host links from the moment they exist (the
+ * kernel applies IFLA_GROUP at creation but not IFLA_IFALIAS): a link whose
+ * alias could not be set yet is still recognisably ours.
+ */
+uint32_t nsnet_lab_group(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return 0x6e000000u | (h & 0xffffffu);
+}
+
+/* Ours: the alias says so, or no alias yet and our group (crash or failure in between). */
+static int owned(const struct nsnet_link_info *l, const char *alias, uint32_t group)
+{
+	return !strcmp(l->alias, alias) || (!l->alias[0] && l->group == group);
+}
+
 static const char *where(const struct nsnet_lab *lab, const struct nsnet_loc *loc, char *buf,
 			 size_t len)
 {
@@ -215,6 +235,7 @@ struct node_rt {
 };
 
 struct up_ctx {
+	uint32_t group;
 	struct nsnet_lab *lab;
 	struct nsnet_nl *host;
 	int host_nsfd;
@@ -244,6 +265,16 @@ static int in_new_ns(size_t i, void *p)
 
 static int journal_intents(struct up_ctx *c);
 
+/* Only after the link's creation was acknowledged (it is ours), mark it. */
+static void set_alias(struct up_ctx *c, const char *name)
+{
+	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+
+	a.name = name;
+	a.alias = c->alias;
+	nsnet_link_set(c->host, &a);
+}
+
 static int phase_bridges(struct up_ctx *c)
 {
 	struct nsnet_lab *lab = c->lab;
@@ -261,19 +292,21 @@ static int phase_bridges(struct up_ctx *c)
 		a.name = b->name;
 		a.mtu = b->mtu;
 		a.up = 1;
+		a.group = c->group;
 		nsnet_nl_context(c->host, "%s: bridge %s", where(lab, &b->loc, w, sizeof(w)),
 				 b->name);
 		nsnet_link_add_bridge(c->host, &a);
-		a.up = 0;
-		a.mtu = 0;
-		a.alias = c->alias;
-		nsnet_link_set(c->host, &a);
 	}
+	ret = nsnet_nl_flush(c->host, c->err);
+	if (ret < 0)
+		return ret;
 	info = calloc(lab->nbridges, sizeof(*info));
 	if (!info)
 		return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-	for (i = 0; i < lab->nbridges; i++)
+	for (i = 0; i < lab->nbridges; i++) {
+		set_alias(c, lab->bridges[i].name);
 		nsnet_link_get_req(c->host, lab->bridges[i].name, &info[i]);
+	}
 	ret = nsnet_nl_flush(c->host, c->err);
 	if (ret < 0)
 		goto out;
@@ -328,6 +361,7 @@ static void add_bridge_veth(struct up_ctx *c, size_t ni, size_t ii, const char *
 	a.master = c->br_index[bridge_idx];
 	a.up = 1;
 	a.mtu = mtu;
+	a.group = c->group;
 	p.name = f->name;
 	p.netns_fd = c->rt[ni].nsfd;
 	p.mtu = mtu;
@@ -335,10 +369,15 @@ static void add_bridge_veth(struct up_ctx *c, size_t ni, size_t ii, const char *
 	nsnet_nl_context(c->host, "%s: node %s interface %s", where(c->lab, loc, w, sizeof(w)),
 			 n->name, f->name);
 	nsnet_link_add_veth(c->host, &a, &p);
-	a = (struct nsnet_link_req)NSNET_LINK_REQ_INIT;
-	a.name = host_name;
-	a.alias = c->alias;
-	nsnet_link_set(c->host, &a);
+}
+
+static int alias_cb(const char *name, const struct nsnet_loc *loc, const char *what, void *arg)
+{
+	struct up_ctx *c = arg;
+
+	if (strcmp(what, "bridge"))	/* bridges were marked in their own phase */
+		set_alias(c, name);
+	return 0;
 }
 
 static int phase_links(struct up_ctx *c, nsnet_progress_fn progress, void *parg)
@@ -397,22 +436,32 @@ static int phase_links(struct up_ctx *c, nsnet_progress_fn progress, void *parg)
 			a.master = c->br_index[e0->bridge_idx];
 			a.up = 1;
 			a.mtu = l->mtu;
+			a.group = c->group;
 			p.name = l->host_name[1];
 			p.mtu = l->mtu;
+			p.group = c->group;
 			nsnet_nl_context(c->host, "%s: link %s -- %s",
 					 where(lab, &l->loc, w, sizeof(w)), e0->text, e1->text);
 			nsnet_link_add_veth(c->host, &a, &p);
-			a = (struct nsnet_link_req)NSNET_LINK_REQ_INIT;
-			a.name = l->host_name[0];
-			a.alias = c->alias;
-			nsnet_link_set(c->host, &a);
-			a.name = l->host_name[1];
-			a.master = c->br_index[e1->bridge_idx];
-			a.up = 1;
-			nsnet_link_set(c->host, &a);
 		}
 	}
 	nsnet_nl_context(c->host, NULL);
+	ret = nsnet_nl_flush(c->host, c->err);
+	if (ret < 0)
+		return ret;
+	/* second host batch: aliases (creates acknowledged), bridge<->bridge peers */
+	each_host_name(lab, alias_cb, c);
+	for (i = 0; i < lab->nlinks; i++) {
+		struct nsnet_lab_link *l = &lab->links[i];
+		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+
+		if (l->end[0].node_idx >= 0 || l->end[1].node_idx >= 0)
+			continue;
+		a.name = l->host_name[1];
+		a.master = c->br_index[l->end[1].bridge_idx];
+		a.up = 1;
+		nsnet_link_set(c->host, &a);
+	}
 	ret = nsnet_nl_flush(c->host, c->err);
 	for (i = 0; i < lab->nnodes && ret >= 0; i++)
 		ret = nsnet_nl_flush(c->rt[i].nl, c->err);
@@ -705,6 +754,7 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 	if (ret < 0)
 		goto out_unlock;
 	nsnet_lab_alias(lab->name, c.alias, sizeof(c.alias));
+	c.group = nsnet_lab_group(lab->name);
 	ret = nsnet_state_log(lab->name, err, "lab %s", lab->name);
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "source %s %s", src->kind,
@@ -919,8 +969,10 @@ static int del_links(const char *name, const struct journal *j, struct nsnet_err
 	struct nsnet_nl *nl = NULL;
 	char alias[80];
 	int i, n, ret, waits, pending;
+	uint32_t group;
 
 	nsnet_lab_alias(name, alias, sizeof(alias));
+	group = nsnet_lab_group(name);
 	ret = nsnet_nl_open(&nl, -1, err);
 	if (ret < 0)
 		return ret;
@@ -943,7 +995,7 @@ static int del_links(const char *name, const struct journal *j, struct nsnet_err
 			if (strncmp(j->lines[i], "link ", 5))
 				continue;
 			l = find_link(v, n, j->lines[i] + 5);
-			if (l && !strcmp(l->alias, alias) && l->link_netnsid >= 0 &&
+			if (l && owned(l, alias, group) && l->link_netnsid >= 0 &&
 			    !strcmp(l->kind, "veth"))
 				pending++;
 		}
@@ -959,7 +1011,7 @@ static int del_links(const char *name, const struct journal *j, struct nsnet_err
 		if (strncmp(j->lines[i], "link ", 5))
 			continue;
 		l = find_link(v, n, j->lines[i] + 5);
-		if (l && !strcmp(l->alias, alias))
+		if (l && owned(l, alias, group))
 			nsnet_link_del(nl, l->ifindex, l->name);
 	}
 	ret = nsnet_nl_flush(nl, err);

@@ -52,6 +52,8 @@ static void put_common(struct nlmsghdr *nlh, const struct nsnet_link_req *a)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, a->mac);
 	if (a->alias)
 		mnl_attr_put_strz(nlh, IFLA_IFALIAS, a->alias);
+	if (a->group)
+		mnl_attr_put_u32(nlh, IFLA_GROUP, a->group);
 	if (a->master > 0)
 		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)a->master);
 	else if (a->master < 0)
@@ -253,6 +255,10 @@ int nsnet_link_parse(const struct nlmsghdr *nlh, struct nsnet_link_info *info)
 			break;
 		case IFLA_LINK_NETNSID:
 			u32_attr(attr, &info->link_netnsid);
+			break;
+		case IFLA_GROUP:
+			if (mnl_attr_get_payload_len(attr) >= 4)
+				info->group = mnl_attr_get_u32(attr);
 			break;
 		case IFLA_OPERSTATE:
 			if (mnl_attr_get_payload_len(attr) >= 1)

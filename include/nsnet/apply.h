@@ -3,6 +3,7 @@
 #define NSNET_APPLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nsnet/lab.h"
 
@@ -43,5 +44,7 @@ int nsnet_lab_saved(const char *name, struct nsnet_lab **lab, struct nsnet_err *
 
 /* The alias that marks host links owned by lab @name. */
 void nsnet_lab_alias(const char *name, char *buf, size_t len);
+/* The device group its host links get at creation (before the alias is set). */
+uint32_t nsnet_lab_group(const char *name);
 
 #endif

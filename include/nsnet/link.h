@@ -21,6 +21,7 @@ struct nsnet_link_req {
 	const char *alias;	/* NULL: leave */
 	int master;		/* ifindex of master; 0 leave; -1 nomaster */
 	int up;			/* 1 up, -1 down, 0 leave */
+	uint32_t group;		/* IFLA_GROUP (honoured at creation, unlike the alias); 0 leave */
 };
 #define NSNET_LINK_REQ_INIT { .netns_fd = -1 }
 
@@ -70,6 +71,7 @@ struct nsnet_link_info {
 	int link;		/* IFLA_LINK (veth peer ifindex), 0 none */
 	int link_netnsid;	/* -1 none */
 	int operstate;
+	uint32_t group;
 };
 
 /* Pure: parse an RTM_NEWLINK message. 0 or -EBADMSG. */
