@@ -1,4 +1,7 @@
-# nsnet — see README.md. Targets: all (default), check, install, deps, fuzz, bench, clean.
+# nsnet — see README.md. Targets: all (default), check, install, deps, fuzz, valgrind,
+# bench, clean.  `make check SANITIZE=1` builds into build-san/ and runs the suite
+# under ASan+UBSan; `make fuzz [FUZZ_SECONDS=30]` builds every tests/fuzz/fuzz-*.c
+# with clang into build-fuzz/ and runs each on its corpus.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
@@ -21,7 +24,11 @@ ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
+ifeq ($(SANITIZE),1)
+B ?= build-san
+else
 B ?= build
+endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread
@@ -68,7 +75,37 @@ $(B)/bench/%: $(B)/bench/%.o $(B)/libnsnet.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libnsnet.a $(LIBS)
 
 check: all
-	@tests/run.sh
+	@B=$(B) NSNET_SANITIZE=$(SANITIZE) tests/run.sh
+
+# ---- fuzzing: libFuzzer harnesses, lib compiled with clang into $(FB) ----------
+FB ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) -g -O1 $(FUZZ_SAN) -MMD -MP
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FB)/%.o)
+
+$(FB)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libnsnet.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FB)/fuzz-%: tests/fuzz/fuzz-%.c $(FB)/libnsnet.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FB)/libnsnet.a $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FB) $(FUZZ_SECONDS)
+
+# ---- valgrind: unit tests and the seed lab under memcheck, in a sandbox ------
+valgrind: all
+	@B=$(B) tests/valgrind.sh
 
 deps:
 	@scripts/install-deps.sh
@@ -83,5 +120,5 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check deps install clean
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+.PHONY: all check deps install clean fuzz fuzz-build valgrind
+-include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)

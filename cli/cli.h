@@ -45,4 +45,5 @@ int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_pingall(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
 #endif

@@ -109,6 +109,8 @@ int cmd_status(int argc, char **argv)
 	struct ns_view host;
 	const char *arg = NULL;
 	char table[96], b[200];
+	struct nsnet_forward *fw = NULL;
+	size_t nfw = 0;
 	int i, ret, bad = 0, nat_present = 0;
 	size_t n, j, k;
 
@@ -131,8 +133,7 @@ int cmd_status(int argc, char **argv)
 		return ret;
 	read_view(-1, &host);
 	snprintf(table, sizeof(table), "nsnet-%s", lab->name);
-	if (lab->nat.nmasq || lab->nat.nfwd)
-		nat_present = nsnet_nat_exists(table, NULL) > 0;
+	nat_present = nsnet_nat_exists(table, NULL) > 0;
 
 	if (opt_json)
 		printf("{\"name\":\"%s\",\"bridges\":[", lab->name);
@@ -224,7 +225,7 @@ int cmd_status(int argc, char **argv)
 	if (opt_json)
 		printf("],\"nat\":{\"table\":\"inet %s\",\"present\":%s,\"masquerade\":[", table,
 		       nat_present ? "true" : "false");
-	else if (lab->nat.nmasq || lab->nat.nfwd)
+	else if (lab->nat.nmasq || lab->nat.nfwd || nat_present)
 		printf("nat table inet %s %s\n", table, nat_present ? "" : "MISSING");
 	bad += (lab->nat.nmasq || lab->nat.nfwd) && !nat_present;
 	for (n = 0; n < lab->nat.nmasq; n++) {
@@ -236,8 +237,10 @@ int cmd_status(int argc, char **argv)
 	}
 	if (opt_json)
 		printf("],\"forwards\":[");
-	for (n = 0; n < lab->nat.nfwd; n++) {
-		const struct nsnet_lab_forward *f = &lab->nat.fwd[n];
+	if (nsnet_lab_forward_list(lab->name, &fw, &nfw, NULL) < 0)
+		nfw = 0;
+	for (n = 0; n < nfw; n++) {
+		const struct nsnet_forward *f = &fw[n];
 		char to[64], ha[64] = "";
 
 		nsnet_prefix_fmt(&f->to_addr, 0, to, sizeof(to));
@@ -247,13 +250,14 @@ int cmd_status(int argc, char **argv)
 			printf("%s{\"proto\":\"%s\",\"port\":%u,\"count\":%u,\"node\":", n ? "," : "",
 			       f->proto == 17 ? "udp" : "tcp", f->port, f->count ? f->count : 1);
 			json_str(stdout, f->node);
-			printf(",\"to_address\":\"%s\",\"to_port\":%u,\"host_address\":\"%s\"}", to,
-			       f->to_port, ha);
+			printf(",\"to_address\":\"%s\",\"to_port\":%u,\"host_address\":\"%s\","
+			       "\"runtime\":%s}", to, f->to_port, ha, f->runtime ? "true" : "false");
 		} else {
 			printf("  forward %s %s%s%u -> %s:%u (%s)\n", f->proto == 17 ? "udp" : "tcp",
-			       ha, ha[0] ? ":" : "", f->port, f->node, f->to_port, to);
+			       ha, ha[0] ? ":" : "", f->port, f->node[0] ? f->node : to, f->to_port, to);
 		}
 	}
+	free(fw);
 	if (opt_json)
 		printf("]},\"health\":\"%s\"}\n", bad ? "degraded" : "ok");
 	else

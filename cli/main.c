@@ -24,6 +24,7 @@ static const struct {
 	{ "status", cmd_status, "nodes, interfaces, addresses, routes, forwards, health" },
 	{ "exec", cmd_exec, "run a command inside a lab node" },
 	{ "pingall", cmd_pingall, "all-pairs reachability matrix" },
+	{ "forward", cmd_forward, "port forwards of a running lab (add, del, list)" },
 	{ "graph", cmd_graph, "Graphviz DOT of a lab" },
 	{ "validate", cmd_validate, "every check up makes, without changing anything" },
 	{ "sandbox", cmd_sandbox, "a throwaway host: private net+mount+pid namespace, then CMD" },

@@ -181,12 +181,22 @@ void nsnet_link_add_vxlan(struct nsnet_nl *nl, const struct nsnet_link_req *a,
 
 void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a)
 {
+	struct nlmsghdr *nlh;
 	char idx[16];
 
 	snprintf(idx, sizeof(idx), "#%d", a->ifindex);
-	nsnet_link_msg(nsnet_nl_req(nl, RTM_NEWLINK, 0, NULL, NULL, "set link %s",
-				    a->name ? a->name : idx),
-		       a);
+	nlh = nsnet_nl_req(nl, RTM_NEWLINK, 0, NULL, NULL, "set link %s", a->name ? a->name : idx);
+	nsnet_link_msg(nlh, a);
+	if (a->hairpin) {
+		/* as `ip link set X type bridge_slave hairpin on|off` */
+		struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO), *sd;
+
+		mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+		sd = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+		mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, a->hairpin > 0);
+		mnl_attr_nest_end(nlh, sd);
+		mnl_attr_nest_end(nlh, li);
+	}
 }
 
 void nsnet_link_del(struct nsnet_nl *nl, int ifindex, const char *name)

@@ -47,4 +47,27 @@ void nsnet_lab_alias(const char *name, char *buf, size_t len);
 /* The device group its host links get at creation (before the alias is set). */
 uint32_t nsnet_lab_group(const char *name);
 
+/*
+ * Port forwards of a running lab, beyond those of its file: added and removed
+ * without a redeploy, kept in its state, applied as one nftables transaction
+ * that rewrites the lab's table.
+ */
+struct nsnet_forward {
+	int proto;			/* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port, count, to_port;	/* host port (first of count), target port */
+	struct nsnet_prefix host_addr;	/* family 0: every host address */
+	struct nsnet_prefix to_addr;	/* target; family 0: the node's address */
+	char node[64];			/* target node ("" if by address) */
+	int runtime;			/* 1: added at run time, 0: from the lab file */
+};
+
+/* -EEXIST if it overlaps a forward (same protocol and port, same/any host address). */
+int nsnet_lab_forward_add(const char *lab, const struct nsnet_forward *f, struct nsnet_err *err);
+/* Remove a runtime forward; @host_addr NULL matches any. -ENOENT if none. */
+int nsnet_lab_forward_del(const char *lab, int proto, uint16_t port,
+			  const struct nsnet_prefix *host_addr, struct nsnet_err *err);
+/* All forwards: the file's first, then runtime ones. */
+int nsnet_lab_forward_list(const char *lab, struct nsnet_forward **v, size_t *n,
+			   struct nsnet_err *err);
+
 #endif

@@ -22,6 +22,7 @@ struct nsnet_link_req {
 	int master;		/* ifindex of master; 0 leave; -1 nomaster */
 	int up;			/* 1 up, -1 down, 0 leave */
 	uint32_t group;		/* IFLA_GROUP (honoured at creation, unlike the alias); 0 leave */
+	int hairpin;		/* bridge port hairpin mode: 1 on, -1 off, 0 leave (set only) */
 };
 #define NSNET_LINK_REQ_INIT { .netns_fd = -1 }
 
