@@ -8,18 +8,88 @@
 #include <unistd.h>
 
 #include "nsnet/lab.h"
+#include "nsnet/link.h"
 #include "nsnet/netns.h"
 #include "nsnet/ping.h"
 #include "nsnet/reach.h"
 #include "cli.h"
+
+/*
+ * The kernel's neighbour table is shared by all namespaces and capped
+ * (gc_thresh3, 1024 by default): all pairs of a 100-node bridge need ~9,900
+ * entries. Above a few hundred pairs pingall therefore writes the entries it
+ * needs as permanent ones (exempt from the cap) from the MACs read back from
+ * the nodes, pings, and removes them again. That also avoids the occasional
+ * first-ARP stall of 1-2 s seen on this VM; L2 forwarding and L3 are still
+ * what is tested, ARP resolution itself is not (use --neigh dynamic for that).
+ */
+#define STATIC_NEIGH_ABOVE 400
+
+struct node_links {
+	struct nsnet_nl *nl;
+	struct nsnet_link_info *links;
+	int n;
+};
+
+static const struct nsnet_link_info *find_if(const struct node_links *nl, const char *name)
+{
+	int i;
+
+	for (i = 0; i < nl->n; i++)
+		if (!strcmp(nl->links[i].name, name))
+			return &nl->links[i];
+	return NULL;
+}
+
+/* add = 1: write the permanent entries; add = 0: remove them. */
+static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node_links *nls,
+			const struct nsnet_reach_pair *rp, size_t np, int add,
+			struct nsnet_err *err)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; add && i < lab->nnodes; i++) {
+		ret = nsnet_nl_open(&nls[i].nl, fds[i], err);
+		if (ret == 0) {
+			nls[i].n = nsnet_link_list(nls[i].nl, &nls[i].links, err);
+			ret = nls[i].n < 0 ? nls[i].n : 0;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < np; i++) {
+		const struct nsnet_lab_node *a = &lab->nodes[rp[i].src], *b = &lab->nodes[rp[i].dst];
+		const struct nsnet_link_info *sl = find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
+		const struct nsnet_link_info *dl = find_if(&nls[rp[i].dst], b->ifaces[rp[i].dst_iface].name);
+
+		if (!sl || !dl || !dl->has_mac)
+			continue;	/* missing: the ping will say so */
+		if (add)
+			nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, dl->mac);
+		else
+			nsnet_neigh_del(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr);
+	}
+	for (i = 0; i < lab->nnodes; i++) {
+		int r = nsnet_nl_flush(nls[i].nl, add ? err : NULL);
+
+		if (r < 0 && add && !ret)
+			ret = r;
+	}
+	return ret;
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: nsnet pingall [-l LAB] [-j] [-W SECONDS]\n"
 		   "Every node pings every address of every other node it shares a network\n"
 		   "with (ICMP from sockets inside each namespace, all at once; unanswered\n"
-		   "requests are resent every 100 ms until SECONDS, default 5, pass).\n"
-		   "Exit 0 only if every pair answers.\n");
+		   "requests are resent every 100 ms until SECONDS pass; default 5, plus 1 per\n"
+		   "50,000 pairs).\n"
+		   "--neigh static|dynamic|auto: with static, permanent neighbour entries are\n"
+		   "written for the pairs first and removed after (the kernel's neighbour table\n"
+		   "is shared by all namespaces and capped at 1024 entries); auto (default) does\n"
+		   "that above %d pairs. Exit 0 only if every pair answers.\n", STATIC_NEIGH_ABOVE);
 }
 
 int cmd_pingall(int argc, char **argv)
@@ -31,7 +101,8 @@ int cmd_pingall(int argc, char **argv)
 	const char *labarg = NULL;
 	struct timespec t0, t1;
 	size_t np = 0, i, a, b;
-	int *fds = NULL, ret, ok = 0, timeout_ms = 5000;
+	int *fds = NULL, ret, ok = 0, timeout_ms = 0, neigh = -1, statics = 0;
+	struct node_links *nls = NULL;
 	char addr[64];
 
 	for (i = 1; i < (size_t)argc; i++) {
@@ -43,6 +114,14 @@ int cmd_pingall(int argc, char **argv)
 			timeout_ms = (int)(atof(argv[++i]) * 1000);
 			if (timeout_ms < 100 || timeout_ms > 600000) {
 				msg("pingall: -W takes seconds between 0.1 and 600");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--neigh") && i + 1 < (size_t)argc) {
+			i++;
+			neigh = !strcmp(argv[i], "static") ? 1 : !strcmp(argv[i], "dynamic") ? 0
+			      : !strcmp(argv[i], "auto") ? -1 : -2;
+			if (neigh == -2) {
+				usage(stderr);
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -61,6 +140,8 @@ int cmd_pingall(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	if (!timeout_ms)	/* 5 s, plus time to send and answer very many pairs */
+		timeout_ms = 5000 + (int)(np / 50);
 	fds = malloc((lab->nnodes + 1) * sizeof(*fds));
 	pp = calloc(np + 1, sizeof(*pp));
 	if (!fds || !pp) {
@@ -81,7 +162,19 @@ int cmd_pingall(int argc, char **argv)
 		pp[i].dst = rp[i].addr;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (neigh == 1 || (neigh == -1 && np > STATIC_NEIGH_ABOVE)) {
+		nls = calloc(lab->nnodes + 1, sizeof(*nls));
+		if (!nls || static_neigh(lab, fds, nls, rp, np, 1, &err) < 0) {
+			ret = nls ? report("pingall: static neighbours", &err) : EXIT_FAIL;
+			if (nls)
+				static_neigh(lab, fds, nls, rp, np, 0, NULL);
+			goto out;
+		}
+		statics = 1;
+	}
 	ret = nsnet_ping_run(fds, lab->nnodes, pp, np, 100, timeout_ms, &err);
+	if (statics)
+		static_neigh(lab, fds, nls, rp, np, 0, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret < 0) {
 		ret = report("pingall", &err);
@@ -132,6 +225,13 @@ int cmd_pingall(int argc, char **argv)
 	}
 	ret = (size_t)ok == np ? 0 : EXIT_FAIL;
 out:
+	if (nls) {
+		for (i = 0; i < lab->nnodes; i++) {
+			nsnet_nl_close(nls[i].nl);
+			free(nls[i].links);
+		}
+		free(nls);
+	}
 	if (fds)
 		for (i = 0; i < lab->nnodes; i++)
 			close(fds[i]);

@@ -289,6 +289,40 @@ int nsnet_neigh_parse(const struct nlmsghdr *nlh, struct nsnet_neigh_info *info)
 	return 0;
 }
 
+void nsnet_neigh_msg(struct nlmsghdr *nlh, int ifindex, const struct nsnet_prefix *dst,
+		     const uint8_t lladdr[6])
+{
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+
+	nd->ndm_family = (uint8_t)dst->family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	nd->ndm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, NDA_DST, (size_t)alen(dst->family), dst->addr);
+	if (lladdr)
+		mnl_attr_put(nlh, NDA_LLADDR, 6, lladdr);
+}
+
+void nsnet_neigh_add(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix *dst,
+		     const uint8_t lladdr[6])
+{
+	char b[64];
+
+	nsnet_neigh_msg(nsnet_nl_req(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, NULL, NULL,
+				     "add neighbour %s on #%d",
+				     nsnet_prefix_fmt(dst, 0, b, sizeof(b)), ifindex),
+			ifindex, dst, lladdr);
+}
+
+void nsnet_neigh_del(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix *dst)
+{
+	char b[64];
+
+	nsnet_neigh_msg(nsnet_nl_req(nl, RTM_DELNEIGH, 0, NULL, NULL, "delete neighbour %s on #%d",
+				     nsnet_prefix_fmt(dst, 0, b, sizeof(b)), ifindex),
+			ifindex, dst, NULL);
+}
+
 static int neigh_parse_v(const struct nlmsghdr *nlh, void *out)
 {
 	return nsnet_neigh_parse(nlh, out);

@@ -84,12 +84,16 @@ int nsnet_lab_reach_pairs(const struct nsnet_lab *lab, struct nsnet_reach_pair *
 			if (a == b)
 				continue;
 			for (j = 0; j < nb->nifaces; j++) {
+				size_t si = 0;
 				int shared = 0;
 
 				if (segs[b][j] < 0)
 					continue;
 				for (i = 0; i < lab->nodes[a].nifaces && !shared; i++)
-					shared = segs[a][i] == segs[b][j];
+					if (segs[a][i] == segs[b][j]) {
+						shared = 1;
+						si = i;
+					}
 				if (!shared)
 					continue;
 				for (k = 0; k < nb->ifaces[j].naddrs; k++) {
@@ -106,6 +110,8 @@ int nsnet_lab_reach_pairs(const struct nsnet_lab *lab, struct nsnet_reach_pair *
 					out[cnt].src = a;
 					out[cnt].dst = b;
 					out[cnt].addr = nb->ifaces[j].addrs[k].p;
+					out[cnt].src_iface = si;
+					out[cnt].dst_iface = j;
 					out[cnt].addr.plen = out[cnt].addr.family == 2 ? 32 : 128;
 					cnt++;
 				}

@@ -56,6 +56,13 @@ struct nsnet_neigh_info {
 	int has_lladdr;
 };
 int nsnet_neigh_parse(const struct nlmsghdr *nlh, struct nsnet_neigh_info *info);
+/* Pure builder: a permanent neighbour entry @dst -> @lladdr on @ifindex. */
+void nsnet_neigh_msg(struct nlmsghdr *nlh, int ifindex, const struct nsnet_prefix *dst,
+		     const uint8_t lladdr[6]);
+/* Queue: add (or replace) a permanent entry; delete an entry. */
+void nsnet_neigh_add(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix *dst,
+		     const uint8_t lladdr[6]);
+void nsnet_neigh_del(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix *dst);
 int nsnet_neigh_list(struct nsnet_nl *nl, int family, struct nsnet_neigh_info **v,
 		     struct nsnet_err *err);
 

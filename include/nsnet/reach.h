@@ -14,6 +14,7 @@
 struct nsnet_reach_pair {
 	size_t src, dst;		/* node indexes */
 	struct nsnet_prefix addr;	/* an address of dst */
+	size_t src_iface, dst_iface;	/* the interfaces on the shared segment */
 };
 
 int nsnet_lab_reach_pairs(const struct nsnet_lab *lab, struct nsnet_reach_pair **v, size_t *n);
