@@ -104,9 +104,11 @@ int nsnet_route_parse_str(const char *s, struct nsnet_route *r, struct nsnet_err
 					     "route \"%s\": gateway family differs from prefix", s);
 		r->family = r->gw.family;
 	}
+	if (!r->family && r->dev[0])
+		r->family = AF_INET;	/* "default dev X" is IPv4, as with ip route */
 	if (!r->family)
 		return nsnet_err_set(err, -EINVAL,
-				     "route \"%s\": default route needs \"via GATEWAY\"", s);
+				     "route \"%s\": default route needs \"via GATEWAY\" or \"dev IF\"", s);
 	if (!r->gw.family && !r->dev[0])
 		return nsnet_err_set(err, -EINVAL, "route \"%s\": needs \"via\" or \"dev\"", s);
 	r->dst.family = r->family;
