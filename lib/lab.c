@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nsnet/lab.h"
+#include "nsnet/link.h"
 #include "lab-int.h"
 
 /* Byte-identical to examples/seed.yaml (a unit test compares them). */
@@ -180,31 +181,9 @@ int nsnet__prefix_ok(const char *s)
 	return s && strlen(s) <= 255 && name_chars(s, 1);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int nsnet__mac_parse(const char *s, uint8_t mac[6])
 {
-	int i, hi, lo;
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		hi = hexval(s[3 * i]);
-		lo = hexval(s[3 * i + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return nsnet_mac_parse(s, mac);
 }
 
 const char *nsnet__quote(const char *s, size_t len, char *buf, size_t size)
