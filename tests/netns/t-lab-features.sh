@@ -38,3 +38,21 @@ check_match "… the lab came up inside" 'lab "seed" is up' "$(cat $TMP/out)"
 check_eq "… and nothing of it is out here" "" "$(ip netns list; ls /run/nsnet)"
 check_status "sandbox passes the command's status" 3 $NSNET sandbox -- sh -c 'exit 3'
 check_status "sandbox with a bad lab file: exit 2" 2 $NSNET sandbox "$ROOT/tests/labs/bad/04-bad-cidr.yaml" -- true
+
+# a kernel refusal midway (IPv6 needs MTU >= 1280): rollback, location, exit 1
+cat > "$TMP/kerr.yaml" <<'YAML'
+name: kerr
+bridges:
+  kb: { addresses: [10.6.0.1/24] }
+nodes:
+  a:
+    interfaces:
+      eth0: { bridge: kb, addresses: [10.6.0.2/24] }
+  b:
+    interfaces:
+      eth0: { bridge: kb, addresses: [10.6.0.3/24, "fd06::3/64"], mtu: 1000 }
+YAML
+check_status "up refused by the kernel midway: exit 1" 1 $NSNET up "$TMP/kerr.yaml"
+check_match "… names file:line:col, node, interface and the failing request" 'kerr.yaml:11:7: node b interface eth0: add address fd06::3/64' "$(cat $TMP/out)"
+check_match "… and says it rolled back" 'rolled back' "$(cat $TMP/out)"
+check_eq "… nothing left" "lo" "$(ip -j link show | jq -r '[.[].ifname] | join(" ")')$(ip netns list)$(ls /run/nsnet)"
