@@ -53,6 +53,6 @@ nodes:
       eth0: { bridge: kb, addresses: [10.6.0.3/24, "fd06::3/64"], mtu: 1000 }
 YAML
 check_status "up refused by the kernel midway: exit 1" 1 $NSNET up "$TMP/kerr.yaml"
-check_match "… names file:line:col, node, interface and the failing request" 'kerr.yaml:11:7: node b interface eth0: add address fd06::3/64' "$(cat $TMP/out)"
+check_match "… names file:line:col, node, interface and the failing request" 'kerr.yaml:10:7: node b interface eth0: add address fd06::3/64' "$(cat $TMP/out)"
 check_match "… and says it rolled back" 'rolled back' "$(cat $TMP/out)"
 check_eq "… nothing left" "lo" "$(ip -j link show | jq -r '[.[].ifname] | join(" ")')$(ip netns list)$(ls /run/nsnet)"
