@@ -53,7 +53,7 @@ for n in $SIZES; do
 		m() { printf '%s\n' "$@" | median; }
 		FU=$(m "${fu[@]}"); FD=$(m "${fd[@]}"); NU=$(m "${nu[@]}"); ND=$(m "${nd[@]}")
 		IU=-; ID=-
-		[ ${#iu[@]} -gt 0 ] && IU=$(m "${iu[@]}") && ID=$(m "${id[@]}")
+		[ ${#iu[@]} -gt 0 ] && IU=$(printf '%.3f' "$(m "${iu[@]}")") && ID=$(printf '%.3f' "$(m "${id[@]}")")
 		printf '%-34s %10.3f %10.3f %10s %8.2f\n' "$n hosts on one bridge: up" "$FU" "$NU" "$IU" "$(echo "$NU / $FU" | bc -l)"
 		printf '%-34s %10.3f %10.3f %10s %8.2f\n' "$n hosts: down" "$FD" "$ND" "$ID" "$(echo "$ND / $FD" | bc -l)"
 	done
