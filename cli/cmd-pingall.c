@@ -100,7 +100,7 @@ int cmd_pingall(int argc, char **argv)
 	struct nsnet_ping_pair *pp = NULL;
 	const char *labarg = NULL;
 	struct timespec t0, t1;
-	size_t np = 0, i, a, b;
+	size_t np = 0, i, a, b, nfds = 0;
 	int *fds = NULL, ret, ok = 0, timeout_ms = 0, neigh = -1, statics = 0;
 	struct node_links *nls = NULL;
 	char addr[64];
@@ -153,9 +153,9 @@ int cmd_pingall(int argc, char **argv)
 		fds[i] = nsnet_netns_open(lab->nodes[i].ns, &err);
 		if (fds[i] < 0) {
 			ret = report("pingall", &err);
-			lab->nnodes = i;	/* close what is open */
 			goto out;
 		}
+		nfds = i + 1;
 	}
 	for (i = 0; i < np; i++) {
 		pp[i].src = rp[i].src;
@@ -232,9 +232,8 @@ out:
 		}
 		free(nls);
 	}
-	if (fds)
-		for (i = 0; i < lab->nnodes; i++)
-			close(fds[i]);
+	for (i = 0; i < nfds; i++)	/* only what is open; lab->nnodes stays for the free */
+		close(fds[i]);
 	free(fds);
 	free(pp);
 	free(rp);

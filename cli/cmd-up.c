@@ -124,6 +124,16 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	if (nsnet_lab_preflight(lab, &err) < 0) {
+		/*
+		 * Unlocked: a concurrent up of the same lab may have created its
+		 * journal and then the objects seen here as clashes.
+		 */
+		if (nsnet_state_exists(lab->name)) {
+			msg("lab \"%s\" is already up (nsnet down %s to remove it)", lab->name,
+			    lab->name);
+			ret = EXIT_FAIL;
+			goto out;
+		}
 		ret = err.error == -EEXIST ? (report(NULL, &err), EXIT_USAGE) : report(NULL, &err);
 		goto out;
 	}
@@ -133,7 +143,8 @@ int cmd_up(int argc, char **argv)
 		ret = report("up", &err);
 		if (ret == EXIT_USAGE)
 			ret = EXIT_FAIL;
-		msg("up: rolled back; nothing of lab \"%s\" is left", lab->name);
+		if (err.error != -EEXIST)	/* the locked preflight refused: nothing was done */
+			msg("up: rolled back; nothing of lab \"%s\" is left", lab->name);
 		goto out;
 	}
 	if (!quiet)

@@ -711,8 +711,8 @@ static int phase_cmds(struct up_ctx *c)
 			if (len > 0) {
 				buf[len] = '\0';
 				p = strrchr(buf, ')');
-				/* field 22 (starttime) is the 20th after ") " */
-				for (k = 0; p && k < 19; k++)
+				/* field 22 (starttime): ") " precedes field 3, so skip 20 blanks */
+				for (k = 0; p && k < 20; k++)
 					p = strchr(p + 1, ' ');
 				if (p)
 					start = strtoull(p + 1, NULL, 10);
@@ -765,7 +765,8 @@ static int journal_intents(struct up_ctx *c)
 	if (nat_wanted(lab)) {
 		nat_table(lab, table, sizeof(table));
 		len = strlen(buf);
-		nb = realloc(buf, len + strlen(table) + 64);
+		nb = realloc(buf, len + strlen(table) + strlen(FWD_KEY) + strlen(FWD6_KEY) +
+			     sizeof("nft \nhold \nhold \n"));
 		if (!nb) {
 			free(buf);
 			return nsnet_err_set(c->err, -ENOMEM, "out of memory");
@@ -885,7 +886,7 @@ static unsigned long long proc_start(pid_t pid)
 		return 0;
 	buf[len] = '\0';
 	p = strrchr(buf, ')');
-	for (k = 0; p && k < 19; k++)
+	for (k = 0; p && k < 20; k++)
 		p = strchr(p + 1, ' ');
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
@@ -1096,8 +1097,9 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 	}
 	kill_procs(&j, ids, nids);
 	for (i = 0; i < j.n; i++) {
+		/* only the lab's own table, whatever else the journal names */
 		if (sscanf(j.lines[i], "nft %299s", table) == 1 &&
-		    !strncmp(table, "nsnet-", 6)) {
+		    !strncmp(table, "nsnet-", 6) && !strcmp(table + 6, name)) {
 			ret = nsnet_nat_delete(table, err);
 			if (ret < 0)
 				goto out;

@@ -59,6 +59,27 @@ int nsnet_state_path(const char *lab, const char *file, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/*
+ * The lab's state directory must be a real directory owned by us and not
+ * writable by others: a symlink planted at STATE/<lab> would send the journal
+ * (and the cleanup of `down`) elsewhere. 1: it is; 0: it does not exist.
+ */
+static int lab_dir_check(const char *lab, struct nsnet_err *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (nsnet_state_path(lab, NULL, path, sizeof(path)) < 0)
+		return nsnet_err_set(err, -EINVAL, "invalid lab name \"%s\"", lab ? lab : "");
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : nsnet_err_set(err, -errno, "%s: %s", path,
+							   strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return nsnet_err_set(err, -ENOTDIR, "%s is not a private directory (a symlink?): "
+				     "refusing to use it", path);
+	return 1;
+}
+
 static int ensure_root(struct nsnet_err *err)
 {
 	const char *d = nsnet_state_dir();
@@ -108,7 +129,7 @@ int nsnet_state_exists(const char *lab)
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (nsnet_state_path(lab, "journal", path, sizeof(path)) < 0)
+	if (nsnet_state_path(lab, "journal", path, sizeof(path)) < 0 || lab_dir_check(lab, NULL) < 1)
 		return 0;
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
@@ -125,6 +146,9 @@ int nsnet_state_create(const char *lab, struct nsnet_err *err)
 		return nsnet_err_set(err, -EINVAL, "invalid lab name \"%s\"", lab);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return nsnet_err_set(err, -errno, "cannot create %s: %s", path, strerror(errno));
+	ret = lab_dir_check(lab, err);
+	if (ret < 1)
+		return ret < 0 ? ret : nsnet_err_set(err, -ENOENT, "%s vanished", path);
 	nsnet_state_path(lab, "journal", path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -227,6 +251,9 @@ int nsnet_state_read(const char *lab, char ***lines, struct nsnet_err *err)
 	*lines = NULL;
 	if (nsnet_state_path(lab, "journal", path, sizeof(path)) < 0)
 		return nsnet_err_set(err, -EINVAL, "invalid lab name \"%s\"", lab);
+	ret = lab_dir_check(lab, err);
+	if (ret < 1)
+		return ret < 0 ? ret : nsnet_err_set(err, -ENOENT, "lab \"%s\" has no state", lab);
 	ret = read_file(path, &data, NULL, err);
 	if (ret < 0)
 		return ret;
@@ -285,9 +312,13 @@ int nsnet_state_get(const char *lab, const char *file, char **data, size_t *len,
 		    struct nsnet_err *err)
 {
 	char path[PATH_MAX];
+	int ret;
 
 	if (nsnet_state_path(lab, file, path, sizeof(path)) < 0)
 		return nsnet_err_set(err, -EINVAL, "invalid state path");
+	ret = lab_dir_check(lab, err);
+	if (ret < 1)
+		return ret < 0 ? ret : nsnet_err_set(err, -ENOENT, "lab \"%s\" has no state", lab);
 	return read_file(path, data, len, err);
 }
 
@@ -296,9 +327,14 @@ int nsnet_state_remove(const char *lab, struct nsnet_err *err)
 	char path[PATH_MAX], f[PATH_MAX + 300];
 	struct dirent *de;
 	DIR *d;
+	int ret;
+
 
 	if (nsnet_state_path(lab, NULL, path, sizeof(path)) < 0)
 		return nsnet_err_set(err, -EINVAL, "invalid lab name");
+	ret = lab_dir_check(lab, err);
+	if (ret < 1)
+		return ret;	/* gone already, or not ours to empty */
 	d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? 0 : nsnet_err_set(err, -errno, "%s: %s", path,

@@ -36,6 +36,8 @@ serve blue UDP-LISTEN:53,reuseaddr,fork "SYSTEM:read x; echo blue-udp-\$x"
 serve red TCP-LISTEN:7000,reuseaddr,fork "SYSTEM:read x; echo red-\$x"
 wait_for 5 ip netns exec blue sh -c 'ss -ltn | grep -q ":80 "'
 wait_for 5 ip netns exec inet sh -c 'ss -ltn | grep -q ":9000 "'
+wait_for 5 ip netns exec red sh -c 'ss -ltn | grep -q ":7000 "'
+wait_for 5 ip netns exec blue sh -c 'ss -lun | grep -q ":53 "'
 
 tcp() { echo "$2" | timeout 5 socat -T3 - "TCP:$1"; }
 udp() { echo "$2" | timeout 5 socat -T2 - "UDP:$1"; }
