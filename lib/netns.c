@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -22,6 +23,10 @@
 
 #include "nsnet/netns.h"
 #include "nsnet/nl.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
 
 static char netns_dir[PATH_MAX];
 
@@ -353,7 +358,8 @@ int nsnet_netns_del(const char *name, struct nsnet_err *err)
 		return nsnet_err_set(err, -ENAMETOOLONG, "namespace path too long");
 	if ((ret = nsnet_fault_point()) < 0)
 		return nsnet_err_set(err, ret, "umount %s: injected fault", path);
-	umount2(path, MNT_DETACH);
+	/* a symlink planted in DIR: remove the link, never unmount its target */
+	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
 	if (unlink(path) < 0)
 		return nsnet_err_set(err, -errno, "cannot remove namespace file \"%s\": %s", path,
 				     strerror(errno));
@@ -363,6 +369,7 @@ int nsnet_netns_del(const char *name, struct nsnet_err *err)
 int nsnet_netns_open(const char *name, struct nsnet_err *err)
 {
 	char path[PATH_MAX];
+	struct statfs fs;
 	int fd, ret = nsnet_netns_name_check(name, err);
 
 	if (ret < 0)
@@ -373,6 +380,12 @@ int nsnet_netns_open(const char *name, struct nsnet_err *err)
 	if (fd < 0)
 		return nsnet_err_set(err, -errno, "cannot open network namespace \"%s\": %s", name,
 				     strerror(errno));
+	/* a symlink may lead to /proc/PID/ns/net; anything else is not a namespace */
+	if (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC) {
+		close(fd);
+		return nsnet_err_set(err, -EINVAL, "\"%s\" in %s is not a network namespace", name,
+				     nsnet_netns_dir());
+	}
 	return fd;
 }
 

@@ -121,8 +121,11 @@ const char *nsnet_route_fmt(const struct nsnet_route *r, const char *devname, ch
 	char d[64], g[64];
 	size_t n;
 
-	if (r->dst.plen == 0)
+	/* "default dev X" reads back as IPv4: an IPv6 one without gateway stays ::/0 */
+	if (r->dst.plen == 0 && (r->family != AF_INET6 || r->gw.family))
 		snprintf(d, sizeof(d), "default");
+	else if (r->dst.plen == 0)
+		snprintf(d, sizeof(d), "::/0");
 	else
 		nsnet_prefix_fmt(&r->dst, 1, d, sizeof(d));
 	n = (size_t)snprintf(buf, len, "%s", d);
