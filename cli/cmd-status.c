@@ -12,6 +12,7 @@
 #include "nsnet/nat.h"
 #include "nsnet/netns.h"
 #include "nsnet/route.h"
+#include "nsnet/run.h"
 #include "nsnet/state.h"
 #include "cli.h"
 
@@ -101,6 +102,55 @@ static void put_addrs(const struct ns_view *v, const struct nsnet_link_info *l, 
 static int link_ok(const struct nsnet_link_info *l)
 {
 	return l && (l->flags & IFF_UP);
+}
+
+/* Running `nsnet run` instances on the lab (nsnet_run_list), after its forwards. */
+static void put_runs(const char *name, int json)
+{
+	struct nsnet_run_info *rv = NULL;
+	size_t n = 0, i, j;
+	char a[64];
+
+	if (nsnet_run_list(name, &rv, &n, NULL) < 0)
+		n = 0;
+	if (json)
+		printf(",\"runs\":[");
+	for (i = 0; i < n; i++) {
+		const struct nsnet_run_info *r = &rv[i];
+
+		nsnet_prefix_fmt(&r->addr, 1, a, sizeof(a));
+		if (json) {
+			printf("%s{\"owner\":", i ? "," : "");
+			json_str(stdout, r->owner);
+			printf(",\"name\":");
+			json_str(stdout, r->name);
+			printf(",\"pid\":%d,\"nsnet_pid\":%d,\"alive\":%s,\"address\":\"%s\","
+			       "\"bridge\":", (int)r->pid, (int)r->ppid, r->alive ? "true" : "false", a);
+			json_str(stdout, r->bridge);
+			printf(",\"ports\":[");
+		} else {
+			printf("run %-15s pid %-7d %-18s %s%s", r->name[0] ? r->name : r->owner,
+			       (int)r->pid, a, r->bridge, r->alive ? "" : " DEAD (nsnet gc)");
+		}
+		for (j = 0; j < r->nports; j++) {
+			const struct nsnet_run_port *p = &r->ports[j];
+			char ha[64] = "";
+
+			if (p->host_addr.family)
+				nsnet_prefix_fmt(&p->host_addr, 0, ha, sizeof(ha));
+			if (json)
+				printf("%s{\"proto\":\"%s\",\"host_address\":\"%s\",\"host_port\":%u,"
+				       "\"port\":%u}", j ? "," : "", p->proto == 17 ? "udp" : "tcp", ha,
+				       p->host_port, p->port);
+			else
+				printf(" %s%s%s%u->%u/%s", j ? "" : "-p ", ha, ha[0] ? ":" : "",
+				       p->host_port, p->port, p->proto == 17 ? "udp" : "tcp");
+		}
+		printf(json ? "]}" : "\n");
+	}
+	if (json)
+		printf("]");
+	nsnet_run_list_free(rv, n);
 }
 
 int cmd_status(int argc, char **argv)
@@ -259,7 +309,10 @@ int cmd_status(int argc, char **argv)
 	}
 	free(fw);
 	if (opt_json)
-		printf("]},\"health\":\"%s\"}\n", bad ? "degraded" : "ok");
+		printf("]}");
+	put_runs(lab->name, opt_json);
+	if (opt_json)
+		printf(",\"health\":\"%s\"}\n", bad ? "degraded" : "ok");
 	else
 		printf("health %s (%zu nodes, %zu bridges%s)\n", bad ? "DEGRADED" : "ok",
 		       lab->nnodes, lab->nbridges, bad ? ", objects missing or down" : "");

@@ -28,6 +28,8 @@ static const struct {
 	{ "graph", cmd_graph, "Graphviz DOT of a lab" },
 	{ "validate", cmd_validate, "every check up makes, without changing anything" },
 	{ "sandbox", cmd_sandbox, "a throwaway host: private net+mount+pid namespace, then CMD" },
+	{ "run", cmd_run, "run CMD in fresh namespaces on a lab bridge (address, route, NAT, -p)" },
+	{ "gc", cmd_gc, "remove what killed nsnet run instances left behind" },
 };
 
 static void usage(FILE *f)
