@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "nsnet/apply.h"
+#include "apply-int.h"
 #include "nsnet/link.h"
 #include "nsnet/nat.h"
 #include "nsnet/netns.h"
@@ -42,8 +43,8 @@
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-#define FWD_KEY "net.ipv4.ip_forward"
-#define FWD6_KEY "net.ipv6.conf.all.forwarding"
+#define FWD_KEY NSNET_FWD_KEY
+#define FWD6_KEY NSNET_FWD6_KEY
 
 void nsnet_lab_alias(const char *name, char *buf, size_t len)
 {
@@ -262,8 +263,6 @@ static int in_new_ns(size_t i, void *p)
 		return ret;
 	return nsnet_nl_open(&rt->nl, -1, c->err);
 }
-
-static int journal_intents(struct up_ctx *c);
 
 /* Only after the link's creation was acknowledged (it is ours), mark it. */
 static void set_alias(struct up_ctx *c, const char *name)
@@ -550,8 +549,8 @@ static int phase_configure(struct up_ctx *c, nsnet_progress_fn progress, void *p
  * the lab bridges (127.0.0.1 forwards), hairpin on their ports (a node reaching
  * its own forward through the host).
  */
-static int nat_apply_all(const struct nsnet_lab *lab, const struct nsnet_forward *extra,
-			 size_t nextra, struct nsnet_err *err)
+int nsnet__nat_apply_all(const struct nsnet_lab *lab, const struct nsnet_forward *extra,
+			  size_t nextra, struct nsnet_err *err)
 {
 	struct nsnet_nat_spec spec = { 0 };
 	struct nsnet_nat_fwd *fwd = NULL;
@@ -651,7 +650,28 @@ out:
 
 static int phase_nat(struct up_ctx *c)
 {
-	return nat_apply_all(c->lab, NULL, 0, c->err);
+	return nsnet__nat_apply_all(c->lab, NULL, 0, c->err);
+}
+
+static unsigned long long proc_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t len;
+	int fd, k;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	for (k = 0; p && k < 20; k++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
 /* Start node commands; each waits on a pipe until its pid is journaled. */
@@ -665,10 +685,9 @@ static int phase_cmds(struct up_ctx *c)
 		struct nsnet_lab_node *n = &lab->nodes[i];
 
 		for (j = 0; j < n->ncmds; j++) {
-			char log[PATH_MAX], file[300], stat_path[64], buf[1024], *p;
-			unsigned long long start = 0;
-			int pfd[2], fd, k;
-			ssize_t len;
+			char log[PATH_MAX], file[300];
+			unsigned long long start;
+			int pfd[2], fd;
 			pid_t pid;
 
 			if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -703,20 +722,7 @@ static int phase_cmds(struct up_ctx *c)
 				_exit(127);
 			}
 			close(pfd[0]);
-			snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)pid);
-			fd = open(stat_path, O_RDONLY | O_CLOEXEC);
-			len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-			if (fd >= 0)
-				close(fd);
-			if (len > 0) {
-				buf[len] = '\0';
-				p = strrchr(buf, ')');
-				/* field 22 (starttime): ") " precedes field 3, so skip 20 blanks */
-				for (k = 0; p && k < 20; k++)
-					p = strchr(p + 1, ' ');
-				if (p)
-					start = strtoull(p + 1, NULL, 10);
-			}
+			start = proc_start(pid);
 			ret = nsnet_state_log(lab->name, c->err, "pid %d %llu", (int)pid, start);
 			if (ret == 0 && write(pfd[1], "g", 1) != 1)
 				ret = nsnet_err_set(c->err, -EIO, "cannot start command");
@@ -869,27 +875,6 @@ struct journal {
 	char **lines;
 	int n;
 };
-
-static unsigned long long proc_start(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	ssize_t len;
-	int fd, k;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	p = strrchr(buf, ')');
-	for (k = 0; p && k < 20; k++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
 
 struct nsid {
 	unsigned long dev, ino;
@@ -1170,292 +1155,5 @@ int nsnet_lab_saved(const char *name, struct nsnet_lab **lab, struct nsnet_err *
 		nsnet_lab_free(*lab);
 		*lab = NULL;
 	}
-	return ret;
-}
-
-/* ---- runtime forwards ------------------------------------------------------------ */
-
-#define FWD_FILE "forwards"
-
-static int read_forwards(const char *lab, struct nsnet_forward **v, size_t *n,
-			 struct nsnet_err *err)
-{
-	char *text = NULL, *line, *save = NULL;
-	struct nsnet_forward *out = NULL;
-	size_t cnt = 0, len;
-	int ret;
-
-	*v = NULL;
-	*n = 0;
-	ret = nsnet_state_get(lab, FWD_FILE, &text, &len, NULL);
-	if (ret < 0)
-		return 0;	/* none yet */
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct nsnet_forward f = { 0 };
-		char proto[8], to[64], host[64], node[64];
-		unsigned port, count, to_port;
-		struct nsnet_forward *nv;
-
-		if (sscanf(line, "%7s %u %u %63s %u %63s %63s", proto, &port, &count, to, &to_port,
-			   host, node) != 7 || port > 65535 || to_port > 65535 || !count ||
-		    count > 65535 || nsnet_prefix_parse(to, &f.to_addr, 1) < 0)
-			continue;	/* ignore what we did not write */
-		f.proto = !strcmp(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
-		f.port = (uint16_t)port;
-		f.count = (uint16_t)count;
-		f.to_port = (uint16_t)to_port;
-		if (strcmp(host, "-") && nsnet_ip_parse(host, &f.host_addr) < 0)
-			continue;
-		if (strcmp(node, "-"))
-			snprintf(f.node, sizeof(f.node), "%s", node);
-		f.runtime = 1;
-		nv = realloc(out, (cnt + 1) * sizeof(*nv));
-		if (!nv) {
-			free(out);
-			free(text);
-			return nsnet_err_set(err, -ENOMEM, "out of memory");
-		}
-		out = nv;
-		out[cnt++] = f;
-	}
-	free(text);
-	*v = out;
-	*n = cnt;
-	return 0;
-}
-
-static int write_forwards(const char *lab, const struct nsnet_forward *v, size_t n,
-			  struct nsnet_err *err)
-{
-	char *buf = malloc(n * 200 + 1), to[64], host[64];
-	size_t i, len = 0;
-	int ret;
-
-	if (!buf)
-		return nsnet_err_set(err, -ENOMEM, "out of memory");
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		nsnet_prefix_fmt(&v[i].to_addr, 1, to, sizeof(to));
-		if (v[i].host_addr.family)
-			nsnet_prefix_fmt(&v[i].host_addr, 0, host, sizeof(host));
-		else
-			snprintf(host, sizeof(host), "-");
-		len += (size_t)snprintf(buf + len, 200, "%s %u %u %s %u %s %s\n",
-					v[i].proto == IPPROTO_UDP ? "udp" : "tcp", v[i].port,
-					v[i].count ? v[i].count : 1, to, v[i].to_port, host,
-					v[i].node[0] ? v[i].node : "-");
-	}
-	ret = nsnet_state_put(lab, FWD_FILE, buf, len, err);
-	free(buf);
-	return ret;
-}
-
-static void lab_forward(const struct nsnet_lab_forward *lf, struct nsnet_forward *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->proto = lf->proto;
-	f->port = lf->port;
-	f->count = lf->count ? lf->count : 1;
-	f->to_port = lf->to_port;
-	f->host_addr = lf->host_addr;
-	f->to_addr = lf->to_addr;
-	snprintf(f->node, sizeof(f->node), "%s", lf->node ? lf->node : "");
-}
-
-static int overlaps(const struct nsnet_forward *a, const struct nsnet_forward *b)
-{
-	unsigned a0 = a->port, a1 = a->port + (a->count ? a->count : 1u) - 1;
-	unsigned b0 = b->port, b1 = b->port + (b->count ? b->count : 1u) - 1;
-
-	if (a->proto != b->proto || a1 < b0 || b1 < a0)
-		return 0;
-	return !a->host_addr.family || !b->host_addr.family ||
-	       nsnet_ip_equal(&a->host_addr, &b->host_addr);
-}
-
-/* The node's first IPv4 address on a bridge, with its prefix length. */
-static int node_addr(const struct nsnet_lab *lab, const char *node, struct nsnet_prefix *out)
-{
-	size_t i, j, k;
-
-	for (i = 0; i < lab->nnodes; i++) {
-		if (strcmp(lab->nodes[i].name, node))
-			continue;
-		for (j = 0; j < lab->nodes[i].nifaces; j++) {
-			const struct nsnet_lab_iface *f = &lab->nodes[i].ifaces[j];
-
-			if (f->kind != NSNET_IFACE_BRIDGE)
-				continue;
-			for (k = 0; k < f->naddrs; k++) {
-				if (f->addrs[k].p.family == AF_INET) {
-					*out = f->addrs[k].p;
-					return 0;
-				}
-			}
-		}
-		return -EADDRNOTAVAIL;
-	}
-	return -ENOENT;
-}
-
-static int journal_has(const char *lab, const char *line)
-{
-	char **lines;
-	int n, i, found = 0;
-
-	n = nsnet_state_read(lab, &lines, NULL);
-	for (i = 0; i < n; i++)
-		found |= !strcmp(lines[i], line);
-	nsnet_strv_free(lines);
-	return found;
-}
-
-static int forward_change(const char *name, const struct nsnet_forward *add,
-			  const struct nsnet_forward *del, struct nsnet_err *err)
-{
-	struct nsnet_forward *v = NULL, *nv, f;
-	struct nsnet_lab *lab = NULL;
-	size_t n = 0, i, k;
-	char line[128];
-	int lock, ret;
-
-	lock = nsnet_state_lock(name, err);
-	if (lock < 0)
-		return lock;
-	if (!nsnet_state_exists(name)) {
-		ret = nsnet_err_set(err, -ENOENT, "lab \"%s\" is not up", name);
-		goto out;
-	}
-	ret = nsnet_lab_saved(name, &lab, err);
-	if (ret == 0)
-		ret = read_forwards(name, &v, &n, err);
-	if (ret < 0)
-		goto out;
-	if (add) {
-		f = *add;
-		if (!f.count)
-			f.count = 1;
-		if (!f.port || !f.to_port || f.port + f.count - 1 > 65535 ||
-		    f.to_port + f.count - 1 > 65535 ||
-		    (f.proto != IPPROTO_TCP && f.proto != IPPROTO_UDP)) {
-			ret = nsnet_err_set(err, -EINVAL, "forward: ports must be 1..65535 and the "
-					    "protocol tcp or udp");
-			goto out;
-		}
-		if (!f.to_addr.family) {
-			ret = node_addr(lab, f.node, &f.to_addr);
-			if (ret == -ENOENT)
-				ret = nsnet_err_set(err, -EINVAL, "forward: lab \"%s\" has no node \"%s\"",
-						    name, f.node);
-			else if (ret < 0)
-				ret = nsnet_err_set(err, -EINVAL, "forward: node \"%s\" has no IPv4 "
-						    "address on a bridge", f.node);
-			if (ret < 0)
-				goto out;
-		}
-		for (i = 0; i < lab->nat.nfwd + n; i++) {
-			struct nsnet_forward o;
-
-			if (i < lab->nat.nfwd)
-				lab_forward(&lab->nat.fwd[i], &o);
-			else
-				o = v[i - lab->nat.nfwd];
-			if (overlaps(&o, &f)) {
-				ret = nsnet_err_set(err, -EEXIST, "forward: %s port %u is already "
-						    "forwarded (to %s:%u)",
-						    f.proto == IPPROTO_UDP ? "udp" : "tcp", f.port,
-						    o.node[0] ? o.node : "?", o.to_port);
-				goto out;
-			}
-		}
-		nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!nv) {
-			ret = nsnet_err_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		v = nv;
-		v[n++] = f;
-	}
-	if (del) {
-		for (i = k = 0; i < n; i++) {
-			if (v[i].proto == del->proto && v[i].port == del->port &&
-			    (!del->host_addr.family || nsnet_ip_equal(&v[i].host_addr, &del->host_addr)))
-				continue;
-			v[k++] = v[i];
-		}
-		if (k == n) {
-			for (i = 0; i < lab->nat.nfwd; i++)
-				if (lab->nat.fwd[i].proto == del->proto &&
-				    lab->nat.fwd[i].port == del->port)
-					break;
-			ret = nsnet_err_set(err, -ENOENT, i < lab->nat.nfwd ?
-					    "forward: %s port %u comes from the lab file; it goes "
-					    "with the lab" : "forward: no %s forward on port %u",
-					    del->proto == IPPROTO_UDP ? "udp" : "tcp", del->port);
-			goto out;
-		}
-		n = k;
-	}
-	/* record intent: the table (and the sysctl it holds) may be new for this lab */
-	snprintf(line, sizeof(line), "nft nsnet-%s", name);
-	if (!journal_has(name, line)) {
-		ret = nsnet_state_log(name, err, "nft nsnet-%s\nhold %s", name, FWD_KEY);
-		if (ret < 0)
-			goto out;
-	}
-	ret = write_forwards(name, v, n, err);
-	if (ret == 0)
-		ret = nat_apply_all(lab, v, n, err);
-out:
-	free(v);
-	nsnet_lab_free(lab);
-	nsnet_state_unlock(lock);
-	return ret;
-}
-
-int nsnet_lab_forward_add(const char *lab, const struct nsnet_forward *f, struct nsnet_err *err)
-{
-	return forward_change(lab, f, NULL, err);
-}
-
-int nsnet_lab_forward_del(const char *lab, int proto, uint16_t port,
-			  const struct nsnet_prefix *host_addr, struct nsnet_err *err)
-{
-	struct nsnet_forward d = { .proto = proto, .port = port };
-
-	if (host_addr)
-		d.host_addr = *host_addr;
-	return forward_change(lab, NULL, &d, err);
-}
-
-int nsnet_lab_forward_list(const char *name, struct nsnet_forward **out, size_t *nout,
-			   struct nsnet_err *err)
-{
-	struct nsnet_forward *v = NULL, *all;
-	struct nsnet_lab *lab = NULL;
-	size_t n = 0, i;
-	int ret;
-
-	*out = NULL;
-	*nout = 0;
-	ret = nsnet_lab_saved(name, &lab, err);
-	if (ret == 0)
-		ret = read_forwards(name, &v, &n, err);
-	if (ret < 0)
-		goto out;
-	all = calloc(lab->nat.nfwd + n + 1, sizeof(*all));
-	if (!all) {
-		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < lab->nat.nfwd; i++)
-		lab_forward(&lab->nat.fwd[i], &all[i]);
-	for (i = 0; i < n; i++)
-		all[lab->nat.nfwd + i] = v[i];
-	*out = all;
-	*nout = lab->nat.nfwd + n;
-out:
-	free(v);
-	nsnet_lab_free(lab);
 	return ret;
 }
