@@ -993,6 +993,55 @@ static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, 
 	}
 }
 
+static int journaled_link(const struct journal *j, const char *name)
+{
+	int i;
+
+	for (i = 0; i < j->n; i++)
+		if (!strncmp(j->lines[i], "link ", 5) && !strcmp(j->lines[i] + 5, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Fast path: when every host link in the lab's device group is one the
+ * journal names and that carries the lab's mark, delete the whole group in
+ * one request — the kernel unregisters them (and the veth peers inside the
+ * nodes) in one batch instead of one grace period per link. Returns 1 if
+ * done, 0 if the slow path must run (nothing deleted).
+ */
+static int del_link_group(const char *name, const struct journal *j, struct nsnet_err *err)
+{
+	struct nsnet_link_info *v = NULL;
+	struct nsnet_nl *nl = NULL;
+	uint32_t group = nsnet_lab_group(name);
+	char alias[80];
+	int i, n, members = 0, ret;
+
+	nsnet_lab_alias(name, alias, sizeof(alias));
+	ret = nsnet_nl_open(&nl, -1, err);
+	if (ret < 0)
+		return ret;
+	n = nsnet_link_list(nl, &v, err);
+	ret = n < 0 ? n : 0;
+	for (i = 0; i < n; i++) {
+		if (v[i].group != group)
+			continue;
+		if (!journaled_link(j, v[i].name) || !owned(&v[i], alias, group))
+			goto out;	/* someone else's link in our group: go one by one */
+		members++;
+	}
+	if (members) {
+		nsnet_link_del_group(nl, group);
+		ret = nsnet_nl_flush(nl, err);
+	}
+	ret = ret < 0 ? ret : 1;
+out:
+	free(v);
+	nsnet_nl_close(nl);
+	return ret;
+}
+
 /* Delete the host links of the journal that carry this lab's alias. */
 static int del_links(const char *name, const struct journal *j, struct nsnet_err *err)
 {
@@ -1097,10 +1146,15 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 				goto out;
 		}
 	}
-	del_namespaces(&j, progress, parg);
-	ret = del_links(name, &j, err);
+	ret = del_link_group(name, &j, err);
 	if (ret < 0)
 		goto out;
+	del_namespaces(&j, progress, parg);
+	if (ret == 0) {
+		ret = del_links(name, &j, err);
+		if (ret < 0)
+			goto out;
+	}
 	ret = nsnet_state_remove(name, err);
 out:
 	free(ids);

@@ -212,6 +212,16 @@ void nsnet_link_del(struct nsnet_nl *nl, int ifindex, const char *name)
 		       &a);
 }
 
+void nsnet_link_del_group(struct nsnet_nl *nl, uint32_t group)
+{
+	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+
+	a.group = group;	/* ifindex 0, no name: every link of the group */
+	nsnet_link_msg(nsnet_nl_req(nl, RTM_DELLINK, 0, NULL, NULL, "delete links of group %u",
+				    group),
+		       &a);
+}
+
 /* ---- parsing ------------------------------------------------------------------ */
 
 static void copy_str(char *dst, size_t len, const struct nlattr *attr)

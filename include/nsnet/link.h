@@ -58,6 +58,8 @@ void nsnet_link_add_vxlan(struct nsnet_nl *nl, const struct nsnet_link_req *a,
 			  const struct nsnet_vxlan *vx);
 void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a);
 void nsnet_link_del(struct nsnet_nl *nl, int ifindex, const char *name);
+/* Delete every link of device group @group in one kernel batch (ip link del group N). */
+void nsnet_link_del_group(struct nsnet_nl *nl, uint32_t group);
 
 struct nsnet_link_info {
 	int ifindex;

@@ -38,6 +38,7 @@ check_match "… with a clear message" 'already up' "$(cat $TMP/out)"
 
 # a node process keeps running after up; down must still remove everything
 ip netns exec blue sleep 300 & sleeper=$!
+wait_for 5 sh -c "ip netns pids blue | grep -qx $sleeper"
 check "nsnet down" $NSNET down
 check_eq "no namespace left" "" "$(ip netns list)"
 check_eq "only lo left on the host" "lo" "$(ip -j link show | jq -r '[.[].ifname] | join(" ")')"
