@@ -227,13 +227,16 @@ void cni_result_routes(const struct cni_conf *c, const struct cni_alloc *ips, si
 
 /* "nsnet-cni-<network>" */
 void cni_fw_table(const struct cni_conf *c, char *buf, size_t len);
-/* Pure: {"nftables":[...]} creating the table with its sets, maps, chains and rules. */
-json_t *cni_fw_table_cmds(const struct cni_conf *c);
+/* Pure: the nft script creating the table with its sets, maps, chains and rules (malloc'ed). */
+char *cni_fw_table_script(const struct cni_conf *c);
 /* Pure: element commands of @r (@op "add"/"delete"), appended to @cmds. */
 int cni_fw_elem_cmds(json_t *cmds, const struct cni_conf *c, const struct cni_record *r,
 		     const char *op);
-/* ADD: elements (creating the table first if needed). */
-int cni_fw_add(const struct cni_conf *c, const struct cni_record *r, struct nsnet_err *err);
+/* ADD: elements (creating the table first if needed: *created = 1). */
+int cni_fw_add(const struct cni_conf *c, const struct cni_record *r, int *created,
+	       struct nsnet_err *err);
+/* Rollback of the ADD that created the table. */
+int cni_fw_drop_table(const struct cni_conf *c, struct nsnet_err *err);
 /* DEL: remove exactly the elements of @r that still map to @r (idempotent). */
 int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsnet_err *err);
 /* CHECK: 0 if the table and every element of @r are present. */

@@ -1,0 +1,83 @@
+# Helpers for tests/netns/t-cni-*.sh: invoke nsnet-cni the way a runtime does
+# (CNI_* environment, configuration on stdin), a lan namespace as "another
+# machine", servers and clients. Sourced after lib.sh.
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+B=${B:-$ROOT/build}
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+CNI=${NSNET_CNI:-$B/nsnet-cni}
+[ -x "$CNI" ] || { not_ok "no $CNI"; exit 1; }
+DATA=$TMP/cni-data	# ipam.dataDir: never the real /var/lib/cni
+NET=testnet
+VER=1.1.0
+MASQ=true
+PM='[]'
+EXTRA=
+RANGES='[[{"subnet":"10.88.0.0/24"}],[{"subnet":"fd00:88::/64"}]]'
+
+conf() {	# the plugin configuration as a runtime passes it
+	cat <<J
+{"cniVersion":"$VER","name":"$NET","type":"nsnet-cni","bridge":"${BRIDGE:-cni0}",
+ "isGateway":true,"isDefaultGateway":${DEFGW:-true},"ipMasq":$MASQ,"hairpinMode":true,
+ "ipam":{"type":"${IPAMTYPE:-host-local}","ranges":$RANGES,"dataDir":"$DATA"},
+ "runtimeConfig":{"portMappings":$PM}$EXTRA}
+J
+}
+# cni CMD CID IFNAME NETNS : runs the plugin with conf on stdin; stdout kept
+cni() {
+	local cmd=$1 cid=$2 ifn=$3 ns=$4
+	conf | env -u CNI_NETNS CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn" \
+		${ns:+CNI_NETNS="$ns"} CNI_PATH=/nonexistent "$CNI"
+}
+# cni_code CMD CID IFNAME NETNS : prints the error code of the JSON error (or "ok")
+cni_code() {
+	local out rc
+	out=$(cni "$@" 2>/dev/null); rc=$?
+	[ $rc = 0 ] && { echo ok; return; }
+	printf '%s' "$out" | jq -r .code 2>/dev/null || echo "bad-json"
+}
+container() {	# NAME : a container network namespace, as runtimes make it
+	ip netns add "$1" && ip -n "$1" link set lo up
+}
+# What "nothing left" compares: host links, container links, nft, store.
+state() {
+	ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	local n; for n in $(ip netns list | awk '{print $1}' | sort); do
+		echo "ns $n:"; ip -n "$n" -o addr show | awk '{print $2, $4}' | sort; done
+	nft list ruleset 2>/dev/null
+	ls -A "$DATA/$NET" 2>/dev/null | grep -v '^lock$\|^last_reserved_ip\.\|^nsnet-cni$' | sort
+	ls -A "$DATA/$NET/nsnet-cni" 2>/dev/null
+}
+uplink() {	# NS HOSTIF HOST4 PEER4 HOST6 PEER6 : another machine on a /24
+	ip netns add "$1"
+	ip link add "$2" type veth peer name eth0 netns "$1"
+	ip link set "$2" up
+	ip addr add "$3/24" dev "$2"
+	ip addr add "$5/64" dev "$2" nodad
+	ip -n "$1" link set lo up
+	ip -n "$1" link set eth0 up
+	ip -n "$1" addr add "$4/24" dev eth0
+	ip -n "$1" addr add "$6/64" dev eth0 nodad
+}
+serve() {	# NS PROTO PORT NAME : answers "NAME PEERADDR"
+	local l
+	for l in TCP4-LISTEN:$3,fork,reuseaddr TCP6-LISTEN:$3,fork,reuseaddr,ipv6only=1; do
+		[ "$2" = udp ] && l=${l/TCP/UDP} && l=${l/LISTEN/RECVFROM} && l=${l/,reuseaddr/}
+		ip netns exec "$1" timeout 300 socat "$l" SYSTEM:"head -n1 >/dev/null; echo $4 \$SOCAT_PEERADDR" &
+	done
+}
+listening() { ip netns exec "$1" ss -Hln "sport = :$2" | grep -q .; }
+talk() {	# [NS] PROTO ADDR PORT
+	local pre=()
+	[ $# = 4 ] && { pre=(ip netns exec "$1"); shift; }
+	local a=$2; [[ $a == *:* ]] && a="[$a]"
+	if [ "$1" = udp ]; then
+		echo hi | "${pre[@]}" timeout 5 socat -T2 - "UDP:$a:$3"
+	else
+		echo hi | "${pre[@]}" timeout 5 socat -T2 - "TCP:$a:$3,connect-timeout=2"
+	fi
+}
+expect() {	# DESC REGEX talk-args…
+	local d=$1 re=$2 got; shift 2
+	got=$(talk "$@" 2>&1)
+	check_match "$d" "$re" "$got"
+}
