@@ -2,7 +2,8 @@
 # Install what nsnet needs to build and test, from Debian's packages, if missing.
 set -e
 PKGS="build-essential pkg-config libmnl-dev libnftables-dev libyaml-dev libjansson-dev
-      iproute2 nftables iputils-ping socat jq util-linux procps psmisc graphviz bc time"
+      iproute2 nftables iputils-ping socat jq util-linux procps psmisc graphviz bc time
+      podman crun busybox-static"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
