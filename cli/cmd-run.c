@@ -171,8 +171,10 @@ int cmd_run(int argc, char **argv)
 	if (ret < 0)
 		ret = report("run", &err);
 	memset(&err, 0, sizeof(err));
-	if (nsnet_run_finish(r, &err) < 0)
+	if (nsnet_run_finish(r, &err) < 0) {
 		report("run: cleanup", &err);
+		msg("run: what was not removed stays recorded: nsnet gc removes it");
+	}
 	goto out;
 nomem:
 	msg("run: out of memory");

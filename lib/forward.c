@@ -5,12 +5,15 @@
  * NAT as one nftables transaction that rewrites the lab's table.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsnet/apply.h"
+#include "nsnet/nat.h"
 #include "nsnet/netns.h"
 #include "nsnet/state.h"
 #include "apply-int.h"
@@ -67,10 +70,20 @@ static int read_forwards(const char *lab, struct nsnet_forward **v, size_t *n,
 static int write_forwards(const char *lab, const struct nsnet_forward *v, size_t n,
 			  struct nsnet_err *err)
 {
-	char *buf = malloc(n * 200 + 1), to[64], host[64];
+	char *buf, to[64], host[64], path[PATH_MAX];
 	size_t i, len = 0;
 	int ret;
 
+	if (!n) {
+		/* none left: no file, as before the first one */
+		if (nsnet_state_path(lab, FWD_FILE, path, sizeof(path)) < 0)
+			return nsnet_err_set(err, -EINVAL, "invalid state path");
+		if (unlink(path) < 0 && errno != ENOENT)
+			return nsnet_err_set(err, -errno, "cannot remove %s: %s", path,
+					     strerror(errno));
+		return 0;
+	}
+	buf = malloc(n * 200 + 1);
 	if (!buf)
 		return nsnet_err_set(err, -ENOMEM, "out of memory");
 	buf[0] = '\0';
@@ -138,6 +151,23 @@ static int node_addr(const struct nsnet_lab *lab, const char *node, struct nsnet
 	return -ENOENT;
 }
 
+/*
+ * The lab's table with its file's NAT and runtime forwards @v. A lab without
+ * NAT of its own got the table for its runtime forwards: it goes with the
+ * last of them (rewriting it would keep their rules).
+ */
+static int apply(const struct nsnet_lab *lab, const struct nsnet_forward *v, size_t n,
+		 struct nsnet_err *err)
+{
+	char table[96];
+
+	if (!n && !lab->nat.nmasq && !lab->nat.nfwd) {
+		snprintf(table, sizeof(table), "nsnet-%s", lab->name);
+		return nsnet_nat_delete(table, err);
+	}
+	return nsnet__nat_apply_all(lab, v, n, err);
+}
+
 static int journal_has(const char *lab, const char *line)
 {
 	char **lines;
@@ -153,9 +183,9 @@ static int journal_has(const char *lab, const char *line)
 static int forward_change(const char *name, const struct nsnet_forward *add,
 			  const struct nsnet_forward *del, struct nsnet_err *err)
 {
-	struct nsnet_forward *v = NULL, *nv, f;
+	struct nsnet_forward *v = NULL, *old = NULL, *nv, f;
 	struct nsnet_lab *lab = NULL;
-	size_t n = 0, i, k;
+	size_t n = 0, nold = 0, i, k;
 	char line[128];
 	int lock, ret;
 
@@ -169,6 +199,8 @@ static int forward_change(const char *name, const struct nsnet_forward *add,
 	ret = nsnet_lab_saved(name, &lab, err);
 	if (ret == 0)
 		ret = read_forwards(name, &v, &n, err);
+	if (ret == 0)
+		ret = read_forwards(name, &old, &nold, err);
 	if (ret < 0)
 		goto out;
 	if (add) {
@@ -243,10 +275,23 @@ static int forward_change(const char *name, const struct nsnet_forward *add,
 		if (ret < 0)
 			goto out;
 	}
-	ret = write_forwards(name, v, n, err);
+	/*
+	 * The record never lags behind the table: a forward being added is
+	 * written before the transaction, one being removed after it, so that
+	 * a crash in between leaves it recorded for gc and down. On failure
+	 * (the transaction, or the sysctls after it) both go back as they were.
+	 */
+	ret = add ? write_forwards(name, v, n, err) : 0;
 	if (ret == 0)
-		ret = nsnet__nat_apply_all(lab, v, n, err);
+		ret = apply(lab, v, n, err);
+	if (ret == 0 && !add)
+		ret = write_forwards(name, v, n, err);
+	if (ret < 0) {
+		write_forwards(name, old, nold, NULL);
+		apply(lab, old, nold, NULL);
+	}
 out:
+	free(old);
 	free(v);
 	nsnet_lab_free(lab);
 	nsnet_state_unlock(lock);

@@ -1333,14 +1333,19 @@ static int run_undo(struct nsnet_run *r, struct nsnet_err *err)
 	}
 	for (i = 0; i < r->nfwd; i++) {
 		const struct nsnet_run_port *p = &r->rv.ports[i];
+		struct nsnet_err fe = { 0 };
 
 		e = nsnet_lab_forward_del(r->lab, p->proto, p->host_port,
-					  p->host_addr.family ? &p->host_addr : NULL, NULL);
+					  p->host_addr.family ? &p->host_addr : NULL, &fe);
 		if (e < 0 && e != -ENOENT && !ret)
-			ret = nsnet_err_set(err, e, "remove forward %s %u", proto_str(p->proto),
-					    p->host_port);
+			ret = nsnet_err_set(err, e, "remove forward %s %u: %s", proto_str(p->proto),
+					    p->host_port, fe.msg[0] ? fe.msg : strerror(-e));
 	}
-	if (r->reserved) {
+	/*
+	 * What could not be removed stays recorded (reservation and journal
+	 * lines): gc, the next run or down collect it once we are gone.
+	 */
+	if (r->reserved && !ret) {
 		lock = nsnet_state_lock(r->lab, err);
 		if (lock >= 0) {
 			e = journal_forget(r->lab, &r->rv, err);
