@@ -24,7 +24,7 @@ static void run_usage(FILE *f)
 		"  -p SPEC          forward host HOSTPORT (on HOSTADDR, default every address and\n"
 		"                   127.0.0.1) to PORT of CMD's address; repeatable\n"
 		"  --hostname NAME  (default: --name, else nsnet-A-B-C-D from the address)\n"
-		"  --name NAME      the namespace is named NAME while it runs (nsnet exec NAME,\n"
+		"  --name NAME      the namespace is named NAME while it runs (nsnet ns exec NAME,\n"
 		"                   ip netns exec NAME); also tags its forwards run:NAME\n"
 		"  -e, --env K=V    set an environment variable (K alone: copy it from here)\n"
 		"  -w, --workdir DIR\n"

@@ -653,27 +653,6 @@ static int phase_nat(struct up_ctx *c)
 	return nsnet__nat_apply_all(c->lab, NULL, 0, c->err);
 }
 
-static unsigned long long proc_start(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	ssize_t len;
-	int fd, k;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	p = strrchr(buf, ')');
-	for (k = 0; p && k < 20; k++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 /* Start node commands; each waits on a pipe until its pid is journaled. */
 static int phase_cmds(struct up_ctx *c)
 {
@@ -722,7 +701,7 @@ static int phase_cmds(struct up_ctx *c)
 				_exit(127);
 			}
 			close(pfd[0]);
-			start = proc_start(pid);
+			start = nsnet_proc_start(pid);
 			ret = nsnet_state_log(lab->name, c->err, "pid %d %llu", (int)pid, start);
 			if (ret == 0 && write(pfd[1], "g", 1) != 1)
 				ret = nsnet_err_set(c->err, -EIO, "cannot start command");
@@ -905,7 +884,7 @@ static void kill_procs(const struct journal *j, const struct nsid *ids, size_t n
 
 		if (sscanf(j->lines[i], "pid %d %llu", &pid, &start) != 2 || pid <= 1)
 			continue;
-		if (proc_start(pid) != start)
+		if (nsnet_proc_start(pid) != start)
 			continue;	/* gone, or the pid was reused */
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);

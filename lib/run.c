@@ -85,33 +85,9 @@ struct resv {
 	size_t nports;
 };
 
-static unsigned long long proc_start(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	ssize_t len;
-	int fd, k;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	/* starttime is field 22; ") " precedes field 3: skip 20 blanks from ')' */
-	p = strrchr(buf, ')');
-	for (k = 0; p && k < 20; k++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 static int resv_alive(const struct resv *r)
 {
-	return r->ppid > 0 && r->pstart && proc_start(r->ppid) == r->pstart;
+	return r->ppid > 0 && r->pstart && nsnet_proc_start(r->ppid) == r->pstart;
 }
 
 static const char *proto_str(int proto)
@@ -862,7 +838,7 @@ static int record_child(struct nsnet_run *r, struct nsnet_err *err)
 	if (fstat(r->nsfd, &st) < 0)
 		return nsnet_err_set(err, -errno, "fstat namespace: %s", strerror(errno));
 	rv->pid = r->pid;
-	rv->start = proc_start(r->pid);
+	rv->start = nsnet_proc_start(r->pid);
 	rv->nsdev = (unsigned long)st.st_dev;
 	rv->nsino = (unsigned long)st.st_ino;
 	rv->has_nsino = 1;
@@ -1177,7 +1153,7 @@ int nsnet_run_start(const struct nsnet_run_opts *o, struct nsnet_run **out,
 	if (ret < 0)
 		goto fail;
 	r->rv.ppid = getpid();
-	r->rv.pstart = proc_start(r->rv.ppid);
+	r->rv.pstart = nsnet_proc_start(r->rv.ppid);
 	snprintf(r->rv.link, sizeof(r->rv.link), "nsr%d", (int)r->rv.ppid);
 	if (o->name) {
 		snprintf(r->rv.name, sizeof(r->rv.name), "%s", o->name);
@@ -1628,7 +1604,7 @@ static int gc_lab(const char *lab, int full, unsigned *removed, struct nsnet_err
 	for (i = 0; i < ndead; i++) {
 		struct resv *rv = &dead[i];
 
-		if (rv->pid > 0 && rv->start && proc_start(rv->pid) == rv->start)
+		if (rv->pid > 0 && rv->start && nsnet_proc_start(rv->pid) == rv->start)
 			kill(rv->pid, SIGKILL);	/* its init: the whole pid namespace goes */
 		if (rv->has_nsino)
 			kill_in_ns(rv->nsdev, rv->nsino);

@@ -487,3 +487,27 @@ int nsnet_state_release_sysctl(const char *lab, const char *key, struct nsnet_er
 	nsnet_state_unlock(lk);
 	return ret;
 }
+
+unsigned long long nsnet_proc_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t len;
+	int fd, k;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	/* starttime is field 22; ") " precedes field 3: skip 20 blanks from ')' */
+	p = strrchr(buf, ')');
+	for (k = 0; p && k < 20; k++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}

@@ -3,6 +3,7 @@
 #define NSNET_STATE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "nsnet/err.h"
 
@@ -53,5 +54,11 @@ int nsnet_state_labs(char ***names, struct nsnet_err *err);
 int nsnet_state_hold_sysctl(const char *lab, const char *key, const char *value,
 			    struct nsnet_err *err);
 int nsnet_state_release_sysctl(const char *lab, const char *key, struct nsnet_err *err);
+
+/*
+ * Start time of process @pid (field 22 of /proc/PID/stat), 0 if it is gone:
+ * journaled with a pid so that a reused pid is never taken for ours.
+ */
+unsigned long long nsnet_proc_start(pid_t pid);
 
 #endif
