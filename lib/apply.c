@@ -855,28 +855,14 @@ struct journal {
 	int n;
 };
 
-struct nsid {
-	unsigned long dev, ino;
-};
-
-static int in_ids(const struct nsid *ids, size_t n, unsigned long dev, unsigned long ino)
-{
-	size_t k;
-
-	for (k = 0; k < n; k++)
-		if (ids[k].dev == dev && ids[k].ino == ino)
-			return 1;
-	return 0;
-}
-
 /*
  * Kill the lab's recorded processes (verified by start time), then anything
  * still inside the lab's namespaces: such a process (started with nsnet exec
  * or ip netns exec) would keep the namespace and its links alive.
  */
-static void kill_procs(const struct journal *j, const struct nsid *ids, size_t nids)
+static void kill_procs(const struct journal *j, const struct nsnet_nsid *ids, size_t nids)
 {
-	int i, round;
+	int i;
 
 	for (i = 0; i < j->n; i++) {
 		unsigned long long start;
@@ -890,37 +876,10 @@ static void kill_procs(const struct journal *j, const struct nsid *ids, size_t n
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, WNOHANG);
 	}
-	for (round = 0; nids && round < 5; round++) {
-		struct dirent *de;
-		int found = 0;
-		DIR *d = opendir("/proc");
-
-		if (!d)
-			return;
-		while ((de = readdir(d))) {
-			char path[300];
-			struct stat st;
-			int pid = atoi(de->d_name);
-
-			if (pid <= 1 || pid == getpid())
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-			if (stat(path, &st) < 0 ||
-			    !in_ids(ids, nids, (unsigned long)st.st_dev, (unsigned long)st.st_ino))
-				continue;
-			kill(pid, SIGKILL);
-			found++;
-		}
-		closedir(d);
-		if (!found)
-			break;
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		usleep(2000);
-	}
+	nsnet_netns_kill(ids, nids);
 }
 
-static int recorded_ino(const struct journal *j, const char *ns, struct nsid *id)
+static int recorded_ino(const struct journal *j, const char *ns, struct nsnet_nsid *id)
 {
 	char name[300];
 	int i;
@@ -947,7 +906,7 @@ static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, 
 		total += !strncmp(j->lines[i], "ns ", 3);
 	for (i = 0; i < j->n; i++) {
 		const char *ns = j->lines[i] + 3;
-		struct nsid id;
+		struct nsnet_nsid id;
 		struct stat st;
 		struct statfs fs;
 
@@ -1086,7 +1045,7 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 		       struct nsnet_err *err)
 {
 	struct journal j = { 0 };
-	struct nsid *ids = NULL;
+	struct nsnet_nsid *ids = NULL;
 	size_t nids = 0;
 	char table[300];
 	int i, ret;

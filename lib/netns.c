@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -649,4 +651,53 @@ int nsnet_netns_switch(const char *name, struct nsnet_err *err)
 		return nsnet_err_set(err, -errno, "mount of /sys failed: %s", strerror(errno));
 	bind_etc(name);
 	return 0;
+}
+
+/* ---- processes inside namespaces ---------------------------------------------- */
+
+static int nsid_in(const struct nsnet_nsid *ids, size_t n, unsigned long dev, unsigned long ino)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (ids[k].dev == dev && ids[k].ino == ino)
+			return 1;
+	return 0;
+}
+
+int nsnet_netns_kill(const struct nsnet_nsid *ids, size_t n)
+{
+	int round, total = 0;
+
+	/* a few rounds: a process may fork while we look */
+	for (round = 0; n && round < 5; round++) {
+		struct dirent *de;
+		int found = 0;
+		DIR *d = opendir("/proc");
+
+		if (!d)
+			break;
+		while ((de = readdir(d))) {
+			char path[300];
+			struct stat st;
+			int pid = atoi(de->d_name);
+
+			if (pid <= 1 || pid == getpid())
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+			if (stat(path, &st) < 0 ||
+			    !nsid_in(ids, n, (unsigned long)st.st_dev, (unsigned long)st.st_ino))
+				continue;
+			kill(pid, SIGKILL);
+			found++;
+		}
+		closedir(d);
+		total += found;
+		if (!found)
+			break;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(2000);
+	}
+	return total;
 }

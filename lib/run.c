@@ -1423,34 +1423,9 @@ void nsnet_run_list_free(struct nsnet_run_info *v, size_t n)
 /* SIGKILL every process in the namespace (dev, ino): it would keep it alive. */
 static void kill_in_ns(unsigned long dev, unsigned long ino)
 {
-	struct dirent *de;
-	int round;
+	struct nsnet_nsid id = { dev, ino };
 
-	for (round = 0; round < 5; round++) {
-		DIR *d = opendir("/proc");
-		int found = 0;
-
-		if (!d)
-			return;
-		while ((de = readdir(d))) {
-			char path[300];
-			struct stat st;
-			int pid = atoi(de->d_name);
-
-			if (pid <= 1 || pid == getpid())
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-			if (stat(path, &st) < 0 || (unsigned long)st.st_dev != dev ||
-			    (unsigned long)st.st_ino != ino)
-				continue;
-			kill(pid, SIGKILL);
-			found++;
-		}
-		closedir(d);
-		if (!found)
-			break;
-		usleep(2000);
-	}
+	nsnet_netns_kill(&id, 1);
 }
 
 /* The named netns of a dead instance: ours if the inode matches (or our empty file). */

@@ -62,6 +62,16 @@ int nsnet_netns_identify(pid_t pid, char *buf, size_t len, struct nsnet_err *err
 /* PIDs whose network namespace is NAME; *pids malloc'd. Returns count. */
 int nsnet_netns_pids(const char *name, pid_t **pids, struct nsnet_err *err);
 
+/* A network namespace by the (st_dev, st_ino) of its nsfs inode. */
+struct nsnet_nsid {
+	unsigned long dev, ino;
+};
+/*
+ * SIGKILL every process (but us) whose network namespace is one of @ids, in a
+ * few rounds to catch forks; reaps our own children. Returns how many.
+ */
+int nsnet_netns_kill(const struct nsnet_nsid *ids, size_t n);
+
 /*
  * Switch the calling *process* (single-threaded, about to exec) into NAME the
  * way `ip netns exec` does: setns, private mount namespace slave to /, /sys
