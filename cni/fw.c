@@ -38,6 +38,7 @@
 #include <linux/netlink.h>
 #include <nftables/libnftables.h>
 
+#include "nsnet/nat.h"
 #include "nsnet/nl.h"
 
 #include "cni.h"
@@ -204,85 +205,16 @@ int cni_fw_elem_cmds(json_t *cmds, const struct cni_conf *c, const struct cni_re
 
 /* ---- running libnftables ---------------------------------------------------------- */
 
-static int nft_errno(const char *text)
-{
-	static const struct {
-		const char *s;
-		int e;
-	} tab[] = {
-		{ "No such file or directory", -ENOENT }, { "File exists", -EEXIST },
-		{ "Device or resource busy", -EBUSY },	  { "Operation not permitted", -EPERM },
-		{ "Permission denied", -EACCES },	  { "Operation not supported", -EOPNOTSUPP },
-		{ "Cannot allocate memory", -ENOMEM },	  { "Invalid argument", -EINVAL },
-	};
-	size_t i;
-
-	for (i = 0; text && i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strstr(text, tab[i].s))
-			return tab[i].e;
-	return -EIO;
-}
-
-/* Without CAP_NET_ADMIN libnftables prints; without nfnetlink it exit()s. */
-static int nft_precheck(struct nsnet_err *err)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-	int fd;
-
-	if (!syscall(SYS_capget, &h, d) &&
-	    !(d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))))
-		return nsnet_err_set(err, -EPERM, "nftables: CAP_NET_ADMIN needed");
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd < 0)
-		return nsnet_err_set(err, -errno, "nftables: no netfilter netlink socket: %s",
-				     strerror(errno));
-	close(fd);
-	return 0;
-}
-
+/* One transaction through the library's libnftables runner. */
 static int nft_run_text(const char *text, char **out, struct nsnet_err *err)
 {
-	struct nft_ctx *nft = NULL;
-	int ret;
+	int ret = nsnet_fault_point();
 
-	if ((ret = nsnet_fault_point()) < 0) {
-		nsnet_err_set(err, ret, "nftables: injected fault (NSNET_FAIL_AT)");
-		goto out;
-	}
-	if ((ret = nft_precheck(err)) < 0)
-		goto out;
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!text || !nft) {
-		ret = nsnet_err_set(err, -ENOMEM, "nftables: out of memory");
-		goto out;
-	}
-	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	if (nft_run_cmd_from_buffer(nft, text)) {
-		const char *msg = nft_ctx_get_error_buffer(nft);
-		char line[300];
-		size_t n;
-
-		/* the first line, without JSON input's dummy location */
-		msg = msg ? msg : "";
-		if (!strncmp(msg, "internal:0:0-0: ", 16))
-			msg += 16;
-		n = strcspn(msg, "\n");
-		snprintf(line, sizeof(line), "%.*s", (int)(n < 290 ? n : 290), msg);
-		ret = nsnet_err_set(err, nft_errno(msg), "nftables: %s", line[0] ? line : "failed");
-		goto out;
-	}
-	if (out) {
-		*out = strdup(nft_ctx_get_output_buffer(nft));
-		if (!*out)
-			ret = nsnet_err_set(err, -ENOMEM, "nftables: out of memory");
-	}
-out:
-	if (nft)
-		nft_ctx_free(nft);
-	return ret;
+	if (ret < 0)
+		return nsnet_err_set(err, ret, "nftables: injected fault (NSNET_FAIL_AT)");
+	if (!text)
+		return nsnet_err_set(err, -ENOMEM, "nftables: out of memory");
+	return nsnet_nft_run(text, out, err);
 }
 
 static int nft_run(json_t *cmds, char **out, struct nsnet_err *err)

@@ -650,7 +650,7 @@ static int nft_precheck(struct nsnet_err *err)
 	return 0;
 }
 
-static int nft_run(const char *cmd, char **out, struct nsnet_err *err)
+int nsnet_nft_run(const char *cmd, char **out, struct nsnet_err *err)
 {
 	struct nft_ctx *nft;
 	char msg[400];
@@ -737,7 +737,7 @@ int nsnet_nat_probe(struct nsnet_err *err)
 					      probes[i].rule);
 		snprintf(cmd + n, sizeof(cmd) - n,
 			 ",{\"delete\":{\"table\":{\"family\":\"inet\",\"name\":\"%s\"}}}]}", t);
-		ret = nft_run(cmd, NULL, &e);
+		ret = nsnet_nft_run(cmd, NULL, &e);
 		if (ret == -EEXIST || ret == -EPERM || ret == -EACCES) {
 			/* inconclusive (name taken) or not allowed at all */
 			ret = ret == -EEXIST ? 0 : nsnet_err_set(err, ret, "%s", e.msg);
@@ -782,7 +782,7 @@ int nsnet_nat_apply(const struct nsnet_nat_spec *spec, struct nsnet_err *err)
 		nsnet_err_set(err, ret, "nat: injected fault");
 		goto out;
 	}
-	ret = nft_run(script, NULL, err);
+	ret = nsnet_nft_run(script, NULL, err);
 	if (ret < 0)
 		explain(err);
 out:
@@ -807,7 +807,7 @@ int nsnet_nat_delete(const char *table, struct nsnet_err *err)
 		nsnet_err_set(err, ret, "nat: injected fault");
 		goto out;
 	}
-	ret = nft_run(cmd, NULL, err);
+	ret = nsnet_nft_run(cmd, NULL, err);
 	if (ret < 0)
 		explain(err);
 out:
@@ -824,7 +824,7 @@ static json_t *listing(const char *cmd, json_t **root, struct nsnet_err *err)
 	int ret;
 
 	*root = NULL;
-	if ((ret = nft_run(cmd, &out, err)) < 0)
+	if ((ret = nsnet_nft_run(cmd, &out, err)) < 0)
 		return NULL;
 	*root = json_loads(out, 0, NULL);
 	free(out);

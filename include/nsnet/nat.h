@@ -33,6 +33,13 @@ struct nsnet_nat_spec {
 	size_t nfwd;
 };
 
+/*
+ * Run one libnftables command buffer (JSON, or text with JSON output) as one
+ * transaction; nftables' own error text goes into @err. On success the
+ * output is returned in @out if given (malloc'ed). Shared with nsnet-cni.
+ */
+int nsnet_nft_run(const char *cmd, char **out, struct nsnet_err *err);
+
 /* Pure: the nft script that (re)creates the table with exactly this content. */
 int nsnet_nat_render(const struct nsnet_nat_spec *spec, char **out, struct nsnet_err *err);
 /* One transaction: create or replace the table's content. */
