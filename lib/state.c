@@ -158,43 +158,42 @@ int nsnet_state_create(const char *lab, struct nsnet_err *err)
 	return 0;
 }
 
-int nsnet_state_append(const char *lab, const char *buf, size_t len, struct nsnet_err *err)
+/* Write @len bytes to a state file opened with @flags (O_APPEND or O_CREAT|O_TRUNC). */
+static int write_state(const char *lab, const char *file, int flags, const void *data, size_t len,
+		       struct nsnet_err *err)
 {
 	char path[PATH_MAX];
 	int fd, ret = 0;
 
-	if (nsnet_state_path(lab, "journal", path, sizeof(path)) < 0)
-		return nsnet_err_set(err, -EINVAL, "invalid lab name");
-	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (nsnet_state_path(lab, file, path, sizeof(path)) < 0)
+		return nsnet_err_set(err, -EINVAL, "invalid state path");
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | flags, 0600);
 	if (fd < 0)
-		return nsnet_err_set(err, -errno, "journal %s: %s", path, strerror(errno));
-	if (write(fd, buf, len) != (ssize_t)len)
-		ret = nsnet_err_set(err, -EIO, "journal %s: write failed", path);
+		return nsnet_err_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
+	if (write(fd, data, len) != (ssize_t)len)
+		ret = nsnet_err_set(err, -EIO, "cannot write %s", path);
 	close(fd);
 	return ret;
 }
 
+int nsnet_state_append(const char *lab, const char *buf, size_t len, struct nsnet_err *err)
+{
+	return write_state(lab, "journal", O_APPEND, buf, len, err);
+}
+
 int nsnet_state_log(const char *lab, struct nsnet_err *err, const char *fmt, ...)
 {
-	char path[PATH_MAX], line[512];
+	char line[512];
 	va_list ap;
-	int fd, n, ret = 0;
+	int n;
 
-	if (nsnet_state_path(lab, "journal", path, sizeof(path)) < 0)
-		return nsnet_err_set(err, -EINVAL, "invalid lab name");
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line) - 1)
 		return nsnet_err_set(err, -ENAMETOOLONG, "journal line too long");
 	line[n++] = '\n';
-	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return nsnet_err_set(err, -errno, "journal %s: %s", path, strerror(errno));
-	if (write(fd, line, (size_t)n) != n)
-		ret = nsnet_err_set(err, -EIO, "journal %s: write failed", path);
-	close(fd);
-	return ret;
+	return nsnet_state_append(lab, line, (size_t)n, err);
 }
 
 static int read_file(const char *path, char **data, size_t *len, struct nsnet_err *err)
@@ -294,18 +293,7 @@ nomem:
 int nsnet_state_put(const char *lab, const char *file, const void *data, size_t len,
 		    struct nsnet_err *err)
 {
-	char path[PATH_MAX];
-	int fd, ret = 0;
-
-	if (nsnet_state_path(lab, file, path, sizeof(path)) < 0)
-		return nsnet_err_set(err, -EINVAL, "invalid state path");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return nsnet_err_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
-	if (write(fd, data, len) != (ssize_t)len)
-		ret = nsnet_err_set(err, -EIO, "cannot write %s", path);
-	close(fd);
-	return ret;
+	return write_state(lab, file, O_CREAT | O_TRUNC, data, len, err);
 }
 
 int nsnet_state_get(const char *lab, const char *file, char **data, size_t *len,
