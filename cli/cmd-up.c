@@ -18,6 +18,8 @@ static void up_usage(FILE *f)
 	fprintf(f, "Usage: nsnet up [FILE | --topo SPEC] [-q]\n"
 		   "Bring a lab up: FILE (nsnet-lab(5)), a generated topology (SPEC: star,N |\n"
 		   "linear,N | tree,DEPTH,FANOUT), or with neither the built-in seed lab.\n"
+		   "If the lab is up already, converge it: apply only what differs (see\n"
+		   "`nsnet diff`), leaving everything else untouched.\n"
 		   "Everything is validated first; a kernel refusal rolls everything back.\n");
 }
 
@@ -108,7 +110,7 @@ int cmd_up(int argc, char **argv)
 	struct nsnet_lab_source src;
 	struct nsnet_lab *lab;
 	const char *file, *topo;
-	int quiet = 0, ret;
+	int quiet = 0, ret, was_up;
 	char *text;
 	double t0 = now();
 
@@ -118,38 +120,44 @@ int cmd_up(int argc, char **argv)
 	ret = lab_from_args(file, topo, &lab, &src, &text);
 	if (ret)
 		return ret;
-	if (nsnet_state_exists(lab->name)) {
-		msg("lab \"%s\" is already up (nsnet down %s to remove it)", lab->name, lab->name);
-		ret = EXIT_FAIL;
-		goto out;
-	}
-	if (nsnet_lab_preflight(lab, &err) < 0) {
+	was_up = nsnet_state_exists(lab->name);
+	/* (a converge makes its read-only checks under the lab's lock) */
+	if (!was_up && nsnet_lab_preflight(lab, &err) < 0) {
 		/*
 		 * Unlocked: a concurrent up of the same lab may have created its
 		 * journal and then the objects seen here as clashes.
 		 */
-		if (nsnet_state_exists(lab->name)) {
-			msg("lab \"%s\" is already up (nsnet down %s to remove it)", lab->name,
-			    lab->name);
-			ret = EXIT_FAIL;
+		if (!nsnet_state_exists(lab->name)) {
+			ret = err.error == -EEXIST ? (report(NULL, &err), EXIT_USAGE) :
+						     report(NULL, &err);
 			goto out;
 		}
-		ret = err.error == -EEXIST ? (report(NULL, &err), EXIT_USAGE) : report(NULL, &err);
-		goto out;
+		was_up = 1;
 	}
 	ret = nsnet_lab_up(lab, &src, !quiet && isatty(2) && lab->nnodes >= 50 ? progress_tty : NULL,
 			   "up", &err);
 	if (ret < 0) {
 		ret = report("up", &err);
-		if (ret == EXIT_USAGE)
+		if (err.error == -EEXIST)
+			ret = EXIT_USAGE;	/* a clash found by the locked checks */
+		else if (ret == EXIT_USAGE)
 			ret = EXIT_FAIL;
 		if (err.error != -EEXIST)	/* the locked preflight refused: nothing was done */
-			msg("up: rolled back; nothing of lab \"%s\" is left", lab->name);
+			msg(was_up ? "up: rolled back; lab \"%s\" is as it was before" :
+				     "up: rolled back; nothing of lab \"%s\" is left", lab->name);
 		goto out;
 	}
-	if (!quiet)
-		fprintf(stderr, "nsnet: lab \"%s\" is up: %zu nodes, %zu bridges (%.2f s)\n",
-			lab->name, lab->nnodes, lab->nbridges, now() - t0);
+	if (!quiet) {
+		if (ret == 1)
+			fprintf(stderr, "nsnet: lab \"%s\" is up and matches its file: nothing to do "
+				"(%.3f s)\n", lab->name, now() - t0);
+		else if (was_up)
+			fprintf(stderr, "nsnet: lab \"%s\" converged: %zu nodes, %zu bridges "
+				"(%.3f s)\n", lab->name, lab->nnodes, lab->nbridges, now() - t0);
+		else
+			fprintf(stderr, "nsnet: lab \"%s\" is up: %zu nodes, %zu bridges (%.2f s)\n",
+				lab->name, lab->nnodes, lab->nbridges, now() - t0);
+	}
 	ret = 0;
 out:
 	nsnet_lab_free(lab);

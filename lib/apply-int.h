@@ -12,3 +12,20 @@
  */
 int nsnet__nat_apply_all(const struct nsnet_lab *lab, const struct nsnet_forward *extra,
 			 size_t nextra, struct nsnet_err *err);
+
+struct nsnet_plan;
+struct nsnet_link_info;
+struct nsnet_nsid;
+
+/* Execute @p for lab @lab (lib/exec.c). The journal must exist. */
+int nsnet__plan_exec(const struct nsnet_plan *p, const char *lab, nsnet_progress_fn progress,
+		     void *parg, struct nsnet_err *err);
+/* Ours: the lab's alias, or no alias yet and the lab's group. */
+int nsnet__link_owned(const struct nsnet_link_info *l, const char *alias, uint32_t group);
+/* The hash journaled with a node command's pid. */
+uint32_t nsnet__cmd_hash(const char *cmd);
+/*
+ * Unbind namespace @ns if it is ours: its inode is @id (when @have_id), or it
+ * is the empty mode-0 file of a creation that crashed before the bind.
+ */
+int nsnet__netns_del_owned(const char *ns, const struct nsnet_nsid *id, int have_id);

@@ -36,6 +36,8 @@
 #include "nsnet/nat.h"
 #include "nsnet/netns.h"
 #include "nsnet/nl.h"
+#include "nsnet/plan.h"
+#include "lab-int.h"
 #include "nsnet/state.h"
 #include "nsnet/sysctl.h"
 
@@ -68,7 +70,7 @@ uint32_t nsnet_lab_group(const char *name)
 /* Ours: the alias says so, or no alias yet and our group (crash or failure in between). */
 static int owned(const struct nsnet_link_info *l, const char *alias, uint32_t group)
 {
-	return !strcmp(l->alias, alias) || (!l->alias[0] && l->group == group);
+	return nsnet__link_owned(l, alias, group);
 }
 
 static const char *where(const struct nsnet_lab *lab, const struct nsnet_loc *loc, char *buf,
@@ -181,6 +183,8 @@ static void nat_table(const struct nsnet_lab *lab, char *buf, size_t len)
 	snprintf(buf, len, "nsnet-%s", lab->name);
 }
 
+static int preflight_plan(const struct nsnet_plan *p, const char *name, struct nsnet_err *err);
+
 int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err)
 {
 	struct clash_ctx c = { .lab = lab, .err = err };
@@ -189,9 +193,18 @@ int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err)
 	size_t i;
 	int ret;
 
-	if (nsnet_state_exists(lab->name))
-		return nsnet_err_set(err, -EEXIST, "lab \"%s\" is already up (nsnet down %s)",
-				     lab->name, lab->name);
+	if (nsnet_state_exists(lab->name)) {
+		/* a converge: only what the plan creates may clash */
+		struct nsnet_lab *from = NULL;
+		struct nsnet_plan *p = NULL;
+
+		ret = nsnet_lab_plan(lab, &from, &p, err);
+		if (ret == 0)
+			ret = preflight_plan(p, lab->name, err);
+		nsnet_plan_free(p);
+		nsnet_lab_free(from);
+		return ret;
+	}
 	for (i = 0; i < lab->nnodes; i++)
 		if (nsnet_netns_exists(lab->nodes[i].ns))
 			return nsnet_err_set(err, -EEXIST,
@@ -227,320 +240,7 @@ out:
 	return ret;
 }
 
-/* ---- up ------------------------------------------------------------------------- */
-
-struct node_rt {
-	struct nsnet_nl *nl;
-	int nsfd;
-	struct nsnet_link_info *ifs;	/* per iface: filled by GET */
-};
-
-struct up_ctx {
-	uint32_t group;
-	struct nsnet_lab *lab;
-	struct nsnet_nl *host;
-	int host_nsfd;
-	struct node_rt *rt;
-	int *br_index;
-	char alias[80];
-	struct nsnet_err *err;
-};
-
-/* Runs inside the new namespace of node @i, before it is bound to its name. */
-static int in_new_ns(size_t i, void *p)
-{
-	struct up_ctx *c = p;
-	struct node_rt *rt = &c->rt[i];
-	struct stat st;
-	int ret;
-
-	rt->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (rt->nsfd < 0 || fstat(rt->nsfd, &st) < 0)
-		return nsnet_err_set(c->err, -errno, "open new namespace: %s", strerror(errno));
-	ret = nsnet_state_log(c->lab->name, c->err, "nsino %s %lu %lu", c->lab->nodes[i].ns,
-			      (unsigned long)st.st_dev, (unsigned long)st.st_ino);
-	if (ret < 0)
-		return ret;
-	return nsnet_nl_open(&rt->nl, -1, c->err);
-}
-
-/* Only after the link's creation was acknowledged (it is ours), mark it. */
-static void set_alias(struct up_ctx *c, const char *name)
-{
-	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-
-	a.name = name;
-	a.alias = c->alias;
-	nsnet_link_set(c->host, &a);
-}
-
-static int phase_bridges(struct up_ctx *c)
-{
-	struct nsnet_lab *lab = c->lab;
-	struct nsnet_link_info *info;
-	char w[300];
-	size_t i, j;
-	int ret;
-
-	if (!lab->nbridges)
-		return 0;
-	for (i = 0; i < lab->nbridges; i++) {
-		struct nsnet_lab_bridge *b = &lab->bridges[i];
-		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-
-		a.name = b->name;
-		a.mtu = b->mtu;
-		a.up = 1;
-		a.group = c->group;
-		nsnet_nl_context(c->host, "%s: bridge %s", where(lab, &b->loc, w, sizeof(w)),
-				 b->name);
-		nsnet_link_add_bridge(c->host, &a);
-	}
-	ret = nsnet_nl_flush(c->host, c->err);
-	if (ret < 0)
-		return ret;
-	info = calloc(lab->nbridges, sizeof(*info));
-	if (!info)
-		return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-	for (i = 0; i < lab->nbridges; i++) {
-		set_alias(c, lab->bridges[i].name);
-		nsnet_link_get_req(c->host, lab->bridges[i].name, &info[i]);
-	}
-	ret = nsnet_nl_flush(c->host, c->err);
-	if (ret < 0)
-		goto out;
-	for (i = 0; i < lab->nbridges; i++) {
-		struct nsnet_lab_bridge *b = &lab->bridges[i];
-
-		c->br_index[i] = info[i].ifindex;
-		nsnet_nl_context(c->host, "%s: bridge %s", where(lab, &b->loc, w, sizeof(w)),
-				 b->name);
-		for (j = 0; j < b->naddrs; j++)
-			nsnet_addr_add(c->host, c->br_index[i], &b->addrs[j].p);
-	}
-	ret = nsnet_nl_flush(c->host, c->err);
-out:
-	nsnet_nl_context(c->host, NULL);
-	free(info);
-	return ret;
-}
-
-static int phase_namespaces(struct up_ctx *c, nsnet_progress_fn progress, void *parg)
-{
-	struct nsnet_lab *lab = c->lab;
-	const char **names;
-	size_t i, done = 0;
-	char w[300];
-	int ret;
-
-	names = calloc(lab->nnodes + 1, sizeof(*names));
-	if (!names)
-		return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-	for (i = 0; i < lab->nnodes; i++)
-		names[i] = lab->nodes[i].ns;
-	ret = nsnet_netns_add_many(names, lab->nnodes, in_new_ns, c, &done, c->err);
-	if (ret < 0 && done < lab->nnodes)
-		nsnet_err_where(c->err, "%s: node \"%s\"",
-				where(lab, &lab->nodes[done].loc, w, sizeof(w)), lab->nodes[done].name);
-	progress_step(progress, parg, "namespaces", done, lab->nnodes);
-	free(names);
-	return ret;
-}
-
-/* veth: one end in a node, the other on a host bridge (created with master + up). */
-static void add_bridge_veth(struct up_ctx *c, size_t ni, size_t ii, const char *host_name,
-			    int bridge_idx, int mtu, const struct nsnet_loc *loc)
-{
-	struct nsnet_lab_node *n = &c->lab->nodes[ni];
-	struct nsnet_lab_iface *f = &n->ifaces[ii];
-	struct nsnet_link_req a = NSNET_LINK_REQ_INIT, p = NSNET_LINK_REQ_INIT;
-	char w[300];
-
-	a.name = host_name;
-	a.master = c->br_index[bridge_idx];
-	a.up = 1;
-	a.mtu = mtu;
-	a.group = c->group;
-	p.name = f->name;
-	p.netns_fd = c->rt[ni].nsfd;
-	p.mtu = mtu;
-	p.mac = f->has_mac ? f->mac : NULL;
-	nsnet_nl_context(c->host, "%s: node %s interface %s", where(c->lab, loc, w, sizeof(w)),
-			 n->name, f->name);
-	nsnet_link_add_veth(c->host, &a, &p);
-}
-
-static int alias_cb(const char *name, const struct nsnet_loc *loc, const char *what, void *arg)
-{
-	struct up_ctx *c = arg;
-
-	if (strcmp(what, "bridge"))	/* bridges were marked in their own phase */
-		set_alias(c, name);
-	return 0;
-}
-
-static int phase_links(struct up_ctx *c, nsnet_progress_fn progress, void *parg)
-{
-	struct nsnet_lab *lab = c->lab;
-	char w[300];
-	size_t i, j;
-	int ret;
-
-	for (i = 0; i < lab->nnodes; i++) {
-		struct nsnet_lab_node *n = &lab->nodes[i];
-
-		for (j = 0; j < n->nifaces; j++) {
-			struct nsnet_lab_iface *f = &n->ifaces[j];
-
-			if (f->kind == NSNET_IFACE_BRIDGE)
-				add_bridge_veth(c, i, j, f->host_name, f->bridge_idx, f->mtu, &f->loc);
-		}
-		progress_step(progress, parg, "links", i + 1, lab->nnodes);
-	}
-	for (i = 0; i < lab->nlinks; i++) {
-		struct nsnet_lab_link *l = &lab->links[i];
-		struct nsnet_lab_end *e0 = &l->end[0], *e1 = &l->end[1];
-		struct nsnet_link_req a = NSNET_LINK_REQ_INIT, p = NSNET_LINK_REQ_INIT;
-
-		if (e0->node_idx >= 0 && e1->node_idx >= 0) {
-			/* node<->node cable: created from node 0's socket, peer in node 1 */
-			struct nsnet_lab_iface *f0 = &lab->nodes[e0->node_idx].ifaces[e0->iface_idx];
-			struct nsnet_lab_iface *f1 = &lab->nodes[e1->node_idx].ifaces[e1->iface_idx];
-			struct nsnet_nl *nl = c->rt[e0->node_idx].nl;
-
-			a.name = f0->name;
-			a.mtu = l->mtu ? l->mtu : f0->mtu;
-			a.mac = f0->has_mac ? f0->mac : NULL;
-			p.name = f1->name;
-			p.mtu = l->mtu ? l->mtu : f1->mtu;
-			p.mac = f1->has_mac ? f1->mac : NULL;
-			p.netns_fd = c->rt[e1->node_idx].nsfd;
-			nsnet_nl_context(nl, "%s: link %s -- %s", where(lab, &l->loc, w, sizeof(w)),
-					 e0->text, e1->text);
-			nsnet_link_add_veth(nl, &a, &p);
-		} else if (e0->node_idx >= 0 || e1->node_idx >= 0) {
-			/* node<->bridge */
-			int nend = e0->node_idx >= 0 ? 0 : 1;
-			struct nsnet_lab_end *ne = &l->end[nend], *be = &l->end[1 - nend];
-			struct nsnet_lab_iface *f = &lab->nodes[ne->node_idx].ifaces[ne->iface_idx];
-
-			if (f->kind == NSNET_IFACE_BRIDGE)
-				continue;	/* the checker already made it a bridge iface */
-			add_bridge_veth(c, (size_t)ne->node_idx, (size_t)ne->iface_idx,
-					l->host_name[1 - nend] ? l->host_name[1 - nend] : f->host_name,
-					be->bridge_idx, l->mtu ? l->mtu : f->mtu, &l->loc);
-		} else {
-			/* bridge<->bridge */
-			a.name = l->host_name[0];
-			a.master = c->br_index[e0->bridge_idx];
-			a.up = 1;
-			a.mtu = l->mtu;
-			a.group = c->group;
-			p.name = l->host_name[1];
-			p.mtu = l->mtu;
-			p.group = c->group;
-			nsnet_nl_context(c->host, "%s: link %s -- %s",
-					 where(lab, &l->loc, w, sizeof(w)), e0->text, e1->text);
-			nsnet_link_add_veth(c->host, &a, &p);
-		}
-	}
-	nsnet_nl_context(c->host, NULL);
-	ret = nsnet_nl_flush(c->host, c->err);
-	if (ret < 0)
-		return ret;
-	/* second host batch: aliases (creates acknowledged), bridge<->bridge peers */
-	each_host_name(lab, alias_cb, c);
-	for (i = 0; i < lab->nlinks; i++) {
-		struct nsnet_lab_link *l = &lab->links[i];
-		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-
-		if (l->end[0].node_idx >= 0 || l->end[1].node_idx >= 0)
-			continue;
-		a.name = l->host_name[1];
-		a.master = c->br_index[l->end[1].bridge_idx];
-		a.up = 1;
-		nsnet_link_set(c->host, &a);
-	}
-	ret = nsnet_nl_flush(c->host, c->err);
-	for (i = 0; i < lab->nnodes && ret >= 0; i++)
-		ret = nsnet_nl_flush(c->rt[i].nl, c->err);
-	return ret;
-}
-
-static int iface_index(const struct nsnet_lab_node *n, const struct node_rt *rt, const char *dev)
-{
-	size_t j;
-
-	for (j = 0; j < n->nifaces; j++)
-		if (!strcmp(n->ifaces[j].name, dev))
-			return rt->ifs[j].ifindex;
-	return 0;
-}
-
-static int phase_configure(struct up_ctx *c, nsnet_progress_fn progress, void *parg)
-{
-	struct nsnet_lab *lab = c->lab;
-	char w[300];
-	size_t i, j, k;
-	int ret;
-
-	for (i = 0; i < lab->nnodes; i++) {
-		struct nsnet_lab_node *n = &lab->nodes[i];
-		struct node_rt *rt = &c->rt[i];
-		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-
-		rt->ifs = calloc(n->nifaces ? n->nifaces : 1, sizeof(*rt->ifs));
-		if (!rt->ifs)
-			return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-		nsnet_nl_context(rt->nl, "%s: node %s", where(lab, &n->loc, w, sizeof(w)), n->name);
-		a.ifindex = 1;	/* lo */
-		a.up = 1;
-		nsnet_link_set(rt->nl, &a);
-		for (j = 0; j < n->nifaces; j++)
-			nsnet_link_get_req(rt->nl, n->ifaces[j].name, &rt->ifs[j]);
-		ret = nsnet_nl_flush(rt->nl, c->err);
-		if (ret < 0)
-			return ret;
-		for (j = 0; j < n->nifaces; j++) {
-			struct nsnet_lab_iface *f = &n->ifaces[j];
-
-			nsnet_nl_context(rt->nl, "%s: node %s interface %s",
-					 where(lab, &f->loc, w, sizeof(w)), n->name, f->name);
-			a = (struct nsnet_link_req)NSNET_LINK_REQ_INIT;
-			a.ifindex = rt->ifs[j].ifindex;
-			a.up = 1;
-			nsnet_link_set(rt->nl, &a);
-			for (k = 0; k < f->naddrs; k++)
-				nsnet_addr_add(rt->nl, rt->ifs[j].ifindex, &f->addrs[k].p);
-		}
-		for (j = 0; j < n->nroutes; j++) {
-			struct nsnet_route r = n->routes[j].r;
-
-			nsnet_nl_context(rt->nl, "%s: node %s route \"%s\"",
-					 where(lab, &n->routes[j].loc, w, sizeof(w)), n->name,
-					 n->routes[j].text);
-			if (r.dev[0])
-				r.oif = iface_index(n, rt, r.dev);
-			nsnet_route_add(rt->nl, &r);
-		}
-		nsnet_nl_context(rt->nl, NULL);
-		ret = nsnet_nl_flush(rt->nl, c->err);
-		if (ret < 0)
-			return ret;
-		for (j = 0; j < n->nsysctls; j++) {
-			ret = nsnet_sysctl(rt->nsfd, n->sysctls[j].key, n->sysctls[j].value, NULL, 0,
-					   c->err);
-			if (ret < 0) {
-				nsnet_err_where(c->err, "%s: node %s sysctl %s",
-						where(lab, &n->sysctls[j].loc, w, sizeof(w)), n->name,
-						n->sysctls[j].key);
-				return ret;
-			}
-		}
-		progress_step(progress, parg, "addresses", i + 1, lab->nnodes);
-	}
-	return 0;
-}
+/* ---- NAT ---------------------------------------------------------------------------- */
 
 /*
  * (Re)write the lab's NAT table — its file's masquerade and forwards plus
@@ -648,195 +348,392 @@ out:
 	return ret;
 }
 
-static int phase_nat(struct up_ctx *c)
+static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
+		       struct nsnet_err *err);
+
+/* ---- up: a new lab, or a converge of a running one -------------------------------------- */
+
+/* The source of a lab as a state file: "KIND ARG\n" then the file's text. */
+static int put_source(const char *name, const char *file, const struct nsnet_lab_source *src,
+		      struct nsnet_err *err)
 {
-	return nsnet__nat_apply_all(c->lab, NULL, 0, c->err);
-}
-
-/* Start node commands; each waits on a pipe until its pid is journaled. */
-static int phase_cmds(struct up_ctx *c)
-{
-	struct nsnet_lab *lab = c->lab;
-	size_t i, j;
-	int ret = 0;
-
-	for (i = 0; i < lab->nnodes; i++) {
-		struct nsnet_lab_node *n = &lab->nodes[i];
-
-		for (j = 0; j < n->ncmds; j++) {
-			char log[PATH_MAX], file[300];
-			unsigned long long start;
-			int pfd[2], fd;
-			pid_t pid;
-
-			if (pipe2(pfd, O_CLOEXEC) < 0)
-				return nsnet_err_set(c->err, -errno, "pipe: %s", strerror(errno));
-			snprintf(file, sizeof(file), "%s.log", n->name);
-			nsnet_state_path(lab->name, file, log, sizeof(log));
-			fflush(NULL);
-			pid = fork();
-			if (pid < 0) {
-				close(pfd[0]);
-				close(pfd[1]);
-				return nsnet_err_set(c->err, -errno, "fork: %s", strerror(errno));
-			}
-			if (pid == 0) {
-				char go;
-
-				close(pfd[1]);
-				if (read(pfd[0], &go, 1) != 1)
-					_exit(1);
-				setsid();
-				if (nsnet_netns_switch(n->ns, NULL) < 0)
-					_exit(1);
-				fd = open("/dev/null", O_RDONLY);
-				if (fd >= 0)
-					dup2(fd, 0);
-				fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
-				if (fd >= 0) {
-					dup2(fd, 1);
-					dup2(fd, 2);
-				}
-				execl("/bin/sh", "sh", "-c", n->cmds[j], (char *)NULL);
-				_exit(127);
-			}
-			close(pfd[0]);
-			start = nsnet_proc_start(pid);
-			ret = nsnet_state_log(lab->name, c->err, "pid %d %llu", (int)pid, start);
-			if (ret == 0 && write(pfd[1], "g", 1) != 1)
-				ret = nsnet_err_set(c->err, -EIO, "cannot start command");
-			close(pfd[1]);
-			if (ret < 0)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-static int intent_cb(const char *name, const struct nsnet_loc *loc, const char *what, void *arg)
-{
-	char **buf = arg;
-	size_t len = strlen(*buf), add = strlen(name) + 7;
-	char *nb = realloc(*buf, len + add);
-
-	if (!nb)
-		return -ENOMEM;
-	snprintf(nb + len, add, "link %s\n", name);
-	*buf = nb;
-	return 0;
-}
-
-static int journal_intents(struct up_ctx *c)
-{
-	struct nsnet_lab *lab = c->lab;
-	char *buf = calloc(1, 1), *nb, table[96];
-	size_t i, len;
+	size_t hl = strlen(src->kind) + strlen(src->arg ? src->arg : "-") + 2;
+	char *buf = malloc(hl + src->len + 1);
 	int ret;
 
 	if (!buf)
-		return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-	for (i = 0; i < lab->nnodes && buf; i++) {
-		len = strlen(buf);
-		nb = realloc(buf, len + strlen(lab->nodes[i].ns) + 5);
-		if (!nb)
-			break;
-		buf = nb;
-		sprintf(buf + len, "ns %s\n", lab->nodes[i].ns);
-	}
-	if (i < lab->nnodes || each_host_name(lab, intent_cb, &buf) < 0) {
-		free(buf);
-		return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-	}
-	if (nat_wanted(lab)) {
-		nat_table(lab, table, sizeof(table));
-		len = strlen(buf);
-		nb = realloc(buf, len + strlen(table) + strlen(FWD_KEY) + strlen(FWD6_KEY) +
-			     sizeof("nft \nhold \nhold \n"));
-		if (!nb) {
-			free(buf);
-			return nsnet_err_set(c->err, -ENOMEM, "out of memory");
-		}
-		buf = nb;
-		sprintf(buf + len, "nft %s\nhold %s\nhold %s\n", table, FWD_KEY, FWD6_KEY);
-	}
-	len = strlen(buf);
-	ret = len ? nsnet_state_append(lab->name, buf, len, c->err) : 0;
+		return nsnet_err_set(err, -ENOMEM, "out of memory");
+	snprintf(buf, hl + 1, "%s %s\n", src->kind, src->arg ? src->arg : "-");
+	if (src->text && src->len)
+		memcpy(buf + hl, src->text, src->len);
+	ret = nsnet_state_replace(name, file, buf, hl + (src->text ? src->len : 0), err);
 	free(buf);
 	return ret;
 }
 
-static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
-		       struct nsnet_err *err);
+/* The lab a source state file describes, checked. */
+static int load_source(const char *name, const char *file, struct nsnet_lab **lab,
+		       struct nsnet_err *err)
+{
+	char *text = NULL, *nl, kind[16], arg[PATH_MAX];
+	size_t len = 0;
+	int ret;
+
+	*lab = NULL;
+	ret = nsnet_state_get(name, file, &text, &len, err);
+	if (ret < 0)
+		return ret;
+	nl = memchr(text, '\n', len);
+	if (!nl || sscanf(text, "%15s %4095[^\n]", kind, arg) != 2) {
+		ret = nsnet_err_set(err, -EINVAL, "lab \"%s\": unreadable %s", name, file);
+	} else if (!strcmp(kind, "seed")) {
+		ret = nsnet_lab_seed(lab, err);
+	} else if (!strcmp(kind, "topo")) {
+		ret = nsnet_lab_topo(arg, lab, err);
+	} else if (!strcmp(kind, "file")) {
+		ret = nsnet_lab_parse(nl + 1, len - (size_t)(nl + 1 - text), arg, lab, err);
+	} else {
+		ret = nsnet_err_set(err, -EINVAL, "lab \"%s\": unknown source kind %s", name, kind);
+	}
+	free(text);
+	if (ret == 0)
+		ret = nsnet_lab_check(*lab, err);
+	if (ret < 0) {
+		nsnet_lab_free(*lab);
+		*lab = NULL;
+	}
+	return ret;
+}
+
+static int journal_has(char **lines, int n, const char *line)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(lines[i], line))
+			return 1;
+	return 0;
+}
+
+/* 1 if a converge began and did not end (crash), from the journal. */
+static int converge_pending(char **lines, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		if (!strcmp(lines[i], "converged"))
+			return 0;
+		if (!strncmp(lines[i], "converge ", 9))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Nodes of the recorded lab whose namespace is not there (deleted by hand):
+ * the plan recreates them. A stat per node, against the journaled inode.
+ */
+static uint8_t *gone_nodes(const struct nsnet_lab *from, char **lines, int n)
+{
+	struct nsnet__map ino = { 0 };
+	uint8_t *gone = calloc(from->nnodes + 1, 1);
+	char path[PATH_MAX], name[300];
+	size_t i;
+	int k;
+
+	if (!gone)
+		return NULL;
+	for (k = n - 1; k >= 0; k--) {	/* the last line of a name wins */
+		unsigned long dev, in;
+
+		if (sscanf(lines[k], "nsino %299s %lu %lu", name, &dev, &in) == 3 &&
+		    nsnet__map_put(&ino, name, strlen(name), (long)k, NULL) < 0) {
+			free(gone);
+			gone = NULL;
+			goto out;
+		}
+	}
+	for (i = 0; i < from->nnodes; i++) {
+		const char *ns = from->nodes[i].ns;
+		unsigned long dev, in;
+		struct stat st;
+		long v;
+
+		snprintf(path, sizeof(path), "%s/%s", nsnet_netns_dir(), ns);
+		if (!nsnet__map_get(&ino, ns, strlen(ns), &v) ||
+		    sscanf(lines[v], "nsino %299s %lu %lu", name, &dev, &in) != 3 ||
+		    stat(path, &st) < 0 || (unsigned long)st.st_dev != dev ||
+		    (unsigned long)st.st_ino != in)
+			gone[i] = 1;
+	}
+out:
+	nsnet__map_free(&ino);
+	return gone;
+}
+
+/* Number of operations that do something (implicit ones ride along). */
+static size_t plan_count(const struct nsnet_plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += !p->ops[i].implicit;
+	return n;
+}
+
+/*
+ * Read-only checks of a converge: what the plan creates must not exist
+ * unless it is this lab's (a host link being replaced), and a node
+ * recreated because its namespace vanished must find its name free.
+ */
+static int preflight_plan(const struct nsnet_plan *p, const char *name, struct nsnet_err *err)
+{
+	const struct nsnet_lab *lab = p->to;
+	struct nsnet_link_info *v = NULL;
+	struct nsnet_nl *nl = NULL;
+	uint32_t group = nsnet_lab_group(name);
+	char alias[80], w[300], table[96];
+	size_t i;
+	int n, e, ret;
+
+	nsnet_lab_alias(name, alias, sizeof(alias));
+	for (i = 0; i < p->n; i++) {
+		const struct nsnet_op *o = &p->ops[i];
+		const struct nsnet_lab_node *nd;
+		size_t k;
+		int replaced = 0;
+
+		if (o->verb != NSNET_OP_ADD || o->obj != NSNET_OBJ_NODE)
+			continue;
+		nd = &lab->nodes[o->a];
+		if (!nsnet_netns_exists(nd->ns))
+			continue;
+		for (k = 0; k < p->n && !replaced; k++)
+			replaced = p->ops[k].verb == NSNET_OP_DEL && p->ops[k].obj == NSNET_OBJ_NODE &&
+				   !strcmp(p->from->nodes[p->ops[k].a].ns, nd->ns);
+		if (!replaced)
+			return nsnet_err_set(err, -EEXIST,
+					     "%s: node \"%s\": namespace \"%s\" already exists in "
+					     "%s and is not this lab's",
+					     where(lab, &nd->loc, w, sizeof(w)), nd->name, nd->ns,
+					     nsnet_netns_dir());
+	}
+	ret = nsnet_nl_open(&nl, -1, err);
+	if (ret < 0)
+		return ret;
+	n = host_links(nl, &v, err);
+	ret = n < 0 ? n : 0;
+	for (i = 0; i < p->n && ret == 0; i++) {
+		const struct nsnet_op *o = &p->ops[i];
+		const char *names[2] = { NULL, NULL };
+		const struct nsnet_loc *loc = NULL;
+		struct nsnet_link_info *l;
+
+		if (o->verb != NSNET_OP_ADD)
+			continue;
+		if (o->obj == NSNET_OBJ_BRIDGE) {
+			names[0] = lab->bridges[o->a].name;
+			loc = &lab->bridges[o->a].loc;
+		} else if (o->obj == NSNET_OBJ_WIRE) {
+			const struct nsnet_wire *wi = &p->tw[o->a];
+
+			names[0] = wi->host[0];
+			names[1] = wi->host[1];
+			loc = wi->link >= 0 ? &lab->links[wi->link].loc :
+			      &lab->nodes[wi->node[0]].ifaces[wi->iface[0]].loc;
+		} else if (o->obj == NSNET_OBJ_NAT) {
+			snprintf(table, sizeof(table), "nsnet-%s", name);
+			ret = nsnet_nat_exists(table, err);
+			if (ret > 0)
+				ret = nsnet_err_set(err, -EEXIST, "%s: nat: nftables table \"inet %s\" "
+						    "already exists and is not this lab's",
+						    where(lab, &lab->nat.loc, w, sizeof(w)), table);
+			continue;
+		}
+		for (e = 0; e < 2 && ret == 0; e++) {
+			l = find_link(v, n, names[e]);
+			if (l && !owned(l, alias, group))
+				ret = nsnet_err_set(err, -EEXIST, "%s: \"%s\": a link with that name "
+						    "already exists on the host and is not this lab's",
+						    where(lab, loc, w, sizeof(w)), names[e]);
+		}
+	}
+	free(v);
+	nsnet_nl_close(nl);
+	return ret;
+}
+
+/* Undo @p (tolerantly) after it failed or crashed midway; keeps the first error. */
+static int roll_back(const struct nsnet_plan *p, const char *name, struct nsnet_err *err)
+{
+	struct nsnet_plan *inv = NULL;
+	int ret;
+
+	ret = nsnet_plan_inverse(p, &inv, err);
+	if (ret == 0)
+		ret = nsnet__plan_exec(inv, name, NULL, NULL, err);
+	nsnet_plan_free(inv);
+	return ret;
+}
+
+int nsnet_lab_recorded(const char *name, struct nsnet_lab **from, uint8_t **gone,
+		       struct nsnet_err *err)
+{
+	char **lines = NULL;
+	int n, ret;
+
+	*from = NULL;
+	if (gone)
+		*gone = NULL;
+	n = nsnet_state_read(name, &lines, err);
+	if (n < 0)
+		return n;
+	ret = nsnet_lab_saved(name, from, err);
+	if (ret == 0 && gone) {
+		*gone = gone_nodes(*from, lines, n);
+		if (!*gone)
+			ret = nsnet_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (ret < 0) {
+		nsnet_lab_free(*from);
+		*from = NULL;
+	}
+	nsnet_strv_free(lines);
+	return ret;
+}
+
+int nsnet_lab_plan(const struct nsnet_lab *lab, struct nsnet_lab **from, struct nsnet_plan **out,
+		   struct nsnet_err *err)
+{
+	uint8_t *gone = NULL;
+	int ret;
+
+	*from = NULL;
+	*out = NULL;
+	if (!nsnet_state_exists(lab->name))
+		return nsnet_plan_make(NULL, lab, NULL, out, err);
+	ret = nsnet_lab_recorded(lab->name, from, &gone, err);
+	if (ret == 0)
+		ret = nsnet_plan_make(*from, lab, gone, out, err);
+	free(gone);
+	return ret;
+}
+
+/* Finish (undo) a converge that crashed: bring back the recorded lab. */
+static int recover(const char *name, struct nsnet_err *err)
+{
+	struct nsnet_lab *from = NULL, *next = NULL;
+	struct nsnet_plan *p = NULL;
+	int ret;
+
+	ret = nsnet_lab_saved(name, &from, err);
+	if (ret == 0)
+		ret = load_source(name, "next", &next, err);
+	if (ret == 0)
+		ret = nsnet_plan_make(from, next, NULL, &p, err);
+	if (ret == 0)
+		ret = roll_back(p, name, err);
+	if (ret == 0)
+		ret = nsnet_state_log(name, err, "converged");
+	if (ret == 0)
+		nsnet_state_unlink(name, "next");
+	nsnet_plan_free(p);
+	nsnet_lab_free(from);
+	nsnet_lab_free(next);
+	return ret;
+}
+
+static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
+			   nsnet_progress_fn progress, void *parg, struct nsnet_err *err)
+{
+	struct nsnet_lab *from = NULL;
+	struct nsnet_plan *p = NULL;
+	uint8_t *gone = NULL;
+	int ret;
+
+	ret = nsnet_lab_recorded(lab->name, &from, &gone, err);
+	if (ret == 0)
+		ret = nsnet_plan_make(from, lab, gone, &p, err);
+	if (ret < 0)
+		goto out;
+	if (!plan_count(p)) {
+		ret = 1;	/* nothing to do: touch nothing */
+		goto out;
+	}
+	ret = preflight_plan(p, lab->name, err);
+	if (ret == 0)
+		ret = put_source(lab->name, "next", src, err);
+	if (ret == 0)
+		ret = nsnet_state_log(lab->name, err, "converge %s %s", src->kind,
+				      src->arg ? src->arg : "-");
+	if (ret < 0)
+		goto out;
+	ret = nsnet__plan_exec(p, lab->name, progress, parg, err);
+	if (ret < 0) {
+		struct nsnet_err e2 = { 0 };
+
+		if (roll_back(p, lab->name, &e2) == 0 &&
+		    nsnet_state_log(lab->name, &e2, "converged") == 0)
+			nsnet_state_unlink(lab->name, "next");
+		goto out;
+	}
+	/* commit: the new source replaces the old in one rename */
+	ret = put_source(lab->name, "source", src, err);
+	if (ret == 0)
+		ret = nsnet_state_log(lab->name, err, "converged");
+	if (ret == 0)
+		nsnet_state_unlink(lab->name, "next");
+out:
+	nsnet_plan_free(p);
+	nsnet_lab_free(from);
+	free(gone);
+	return ret;
+}
 
 int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 		 nsnet_progress_fn progress, void *parg, struct nsnet_err *err)
 {
-	struct up_ctx c = { .lab = lab, .err = err, .host_nsfd = -1 };
-	int lock, ret;
-	size_t i;
+	struct nsnet_plan *p = NULL;
+	char **lines = NULL;
+	int lock, ret, n;
 
 	lock = nsnet_state_lock(lab->name, err);
 	if (lock < 0)
 		return lock;
+	if (nsnet_state_exists(lab->name)) {
+		n = nsnet_state_read(lab->name, &lines, err);
+		ret = n < 0 ? n : 0;
+		if (ret == 0 && !journal_has(lines, n, "up")) {
+			/* a first up that crashed: clean up, then start over */
+			ret = down_locked(lab->name, NULL, NULL, err);
+		} else if (ret == 0) {
+			if (converge_pending(lines, n))
+				ret = recover(lab->name, err);
+			if (ret == 0)
+				ret = converge_locked(lab, src, progress, parg, err);
+			goto out_unlock;
+		}
+		if (ret < 0)
+			goto out_unlock;
+	}
 	ret = nsnet_lab_preflight(lab, err);
 	if (ret < 0)
 		goto out_unlock;
 	ret = nsnet_state_create(lab->name, err);
 	if (ret < 0)
 		goto out_unlock;
-	nsnet_lab_alias(lab->name, c.alias, sizeof(c.alias));
-	c.group = nsnet_lab_group(lab->name);
 	ret = nsnet_state_log(lab->name, err, "lab %s", lab->name);
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "source %s %s", src->kind,
 				      src->arg ? src->arg : "-");
-	if (ret == 0 && src->text)
-		ret = nsnet_state_put(lab->name, "lab.yaml", src->text, src->len, err);
-	if (ret < 0)
-		goto fail;
-	c.rt = calloc(lab->nnodes + 1, sizeof(*c.rt));
-	c.br_index = calloc(lab->nbridges + 1, sizeof(*c.br_index));
-	if (!c.rt || !c.br_index) {
-		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < lab->nnodes; i++)
-		c.rt[i].nsfd = -1;
-	c.host_nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ret = c.host_nsfd < 0 ? nsnet_err_set(err, -errno, "open /proc/self/ns/net: %s",
-					      strerror(errno)) : 0;
 	if (ret == 0)
-		ret = nsnet_nl_open(&c.host, -1, err);
+		ret = put_source(lab->name, "source", src, err);
 	if (ret == 0)
-		ret = journal_intents(&c);
+		ret = nsnet_plan_make(NULL, lab, NULL, &p, err);
 	if (ret == 0)
-		ret = phase_bridges(&c);
-	if (ret == 0)
-		ret = phase_namespaces(&c, progress, parg);
-	if (ret == 0)
-		ret = phase_links(&c, progress, parg);
-	if (ret == 0)
-		ret = phase_configure(&c, progress, parg);
-	if (ret == 0)
-		ret = phase_nat(&c);
-	if (ret == 0)
-		ret = phase_cmds(&c);
+		ret = nsnet__plan_exec(p, lab->name, progress, parg, err);
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "up");
-fail:
-	if (c.rt) {
-		for (i = 0; i < lab->nnodes; i++) {
-			nsnet_nl_close(c.rt[i].nl);
-			if (c.rt[i].nsfd >= 0)
-				close(c.rt[i].nsfd);
-			free(c.rt[i].ifs);
-		}
-	}
-	free(c.rt);
-	free(c.br_index);
-	nsnet_nl_close(c.host);
-	if (c.host_nsfd >= 0)
-		close(c.host_nsfd);
 	if (ret < 0) {
 		/* roll back everything this run created; keep the first error */
 		struct nsnet_err e2 = { 0 };
@@ -844,6 +741,8 @@ fail:
 		down_locked(lab->name, NULL, NULL, &e2);
 	}
 out_unlock:
+	nsnet_plan_free(p);
+	nsnet_strv_free(lines);
 	nsnet_state_unlock(lock);
 	return ret;
 }
@@ -884,7 +783,7 @@ static int recorded_ino(const struct journal *j, const char *ns, struct nsnet_ns
 	char name[300];
 	int i;
 
-	for (i = 0; i < j->n; i++) {
+	for (i = j->n - 1; i >= 0; i--) {	/* a node recreated by a converge: the last */
 		unsigned long dev, ino;
 
 		if (sscanf(j->lines[i], "nsino %299s %lu %lu", name, &dev, &ino) == 3 &&
@@ -897,9 +796,34 @@ static int recorded_ino(const struct journal *j, const char *ns, struct nsnet_ns
 	return 0;
 }
 
-static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, void *parg)
+int nsnet__netns_del_owned(const char *ns, const struct nsnet_nsid *id, int have_id)
 {
 	char path[PATH_MAX];
+	struct stat st;
+	struct statfs fs;
+
+	if (nsnet_netns_name_check(ns, NULL) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", nsnet_netns_dir(), ns);
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (have_id) {
+		if (stat(path, &st) == 0 && (unsigned long)st.st_dev == id->dev &&
+		    (unsigned long)st.st_ino == id->ino)
+			return nsnet_netns_del(ns, NULL);
+		if (statfs(path, &fs) == 0 && fs.f_type != NSFS_MAGIC && S_ISREG(st.st_mode) &&
+		    st.st_size == 0)
+			return nsnet_netns_del(ns, NULL);	/* our empty mount point */
+	} else if (statfs(path, &fs) == 0 && fs.f_type != NSFS_MAGIC && S_ISREG(st.st_mode) &&
+		   st.st_size == 0 && (st.st_mode & 07777) == 0) {
+		/* crash between creating the file and binding it: only our empty file */
+		return nsnet_netns_del(ns, NULL);
+	}
+	return 0;
+}
+
+static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, void *parg)
+{
 	int i, total = 0, done = 0;
 
 	for (i = 0; i < j->n; i++)
@@ -907,27 +831,11 @@ static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, 
 	for (i = 0; i < j->n; i++) {
 		const char *ns = j->lines[i] + 3;
 		struct nsnet_nsid id;
-		struct stat st;
-		struct statfs fs;
 
-		if (strncmp(j->lines[i], "ns ", 3) || nsnet_netns_name_check(ns, NULL) < 0)
+		if (strncmp(j->lines[i], "ns ", 3))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", nsnet_netns_dir(), ns);
 		progress_step(progress, parg, "namespaces", (size_t)++done, (size_t)total);
-		if (lstat(path, &st) < 0)
-			continue;
-		if (recorded_ino(j, ns, &id)) {
-			if (stat(path, &st) == 0 && (unsigned long)st.st_dev == id.dev &&
-			    (unsigned long)st.st_ino == id.ino)
-				nsnet_netns_del(ns, NULL);
-			else if (statfs(path, &fs) == 0 && fs.f_type != NSFS_MAGIC &&
-				 S_ISREG(st.st_mode) && st.st_size == 0)
-				nsnet_netns_del(ns, NULL);	/* our empty mount point */
-		} else if (statfs(path, &fs) == 0 && fs.f_type != NSFS_MAGIC &&
-			   S_ISREG(st.st_mode) && st.st_size == 0 && (st.st_mode & 07777) == 0) {
-			/* crash between creating the file and binding it: only our empty file */
-			nsnet_netns_del(ns, NULL);
-		}
+		nsnet__netns_del_owned(ns, &id, recorded_ino(j, ns, &id));
 	}
 }
 
@@ -1120,6 +1028,8 @@ int nsnet_lab_saved(const char *name, struct nsnet_lab **lab, struct nsnet_err *
 	int n, i, ret = -ENOENT;
 
 	*lab = NULL;
+	if (nsnet_state_path(name, "source", arg, sizeof(arg)) == 0 && access(arg, F_OK) == 0)
+		return load_source(name, "source", lab, err);
 	n = nsnet_state_read(name, &lines, err);
 	if (n < 0)
 		return n;

@@ -23,6 +23,7 @@
 struct pending {
 	uint32_t seq;
 	int failed;		/* error injected / recorded before sending */
+	int ign[2];		/* errnos that count as success (nsnet_nl_ignore) */
 	nsnet_nl_cb cb;
 	void *data;
 	char what[WHAT_LEN];
@@ -230,6 +231,7 @@ struct nlmsghdr *nsnet_nl_req(struct nsnet_nl *nl, uint16_t type, uint16_t flags
 	p = &nl->pend[nl->npend++];
 	p->seq = nl->seq++;
 	p->failed = 0;
+	p->ign[0] = p->ign[1] = 0;
 	p->cb = cb;
 	p->data = data;
 	p->what[0] = '\0';
@@ -419,6 +421,8 @@ static int send_and_collect(struct nsnet_nl *nl, struct nsnet_err *err)
 				int e = nsnet_nl_parse_ack(nlh, nlh->nlmsg_len, kmsg, sizeof(kmsg), &miss);
 
 				acked++;
+				if (e < 0 && (-e == p->ign[0] || -e == p->ign[1]))
+					e = 0;
 				if (e < 0 && !ret) {
 					report(err, p, e, kmsg, miss);
 					ret = e;
@@ -441,6 +445,14 @@ out:
 	nl->buf = NULL;
 	nl->cap = 0;
 	return ret;
+}
+
+void nsnet_nl_ignore(struct nsnet_nl *nl, int e1, int e2)
+{
+	if (!nl->npend)
+		return;
+	nl->pend[nl->npend - 1].ign[0] = e1;
+	nl->pend[nl->npend - 1].ign[1] = e2;
 }
 
 int nsnet_nl_flush(struct nsnet_nl *nl, struct nsnet_err *err)

@@ -296,6 +296,31 @@ int nsnet_state_put(const char *lab, const char *file, const void *data, size_t 
 	return write_state(lab, file, O_CREAT | O_TRUNC, data, len, err);
 }
 
+int nsnet_state_replace(const char *lab, const char *file, const void *data, size_t len,
+			struct nsnet_err *err)
+{
+	char tmp[300], a[PATH_MAX], b[PATH_MAX];
+	int ret;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	if (nsnet_state_path(lab, tmp, a, sizeof(a)) < 0 ||
+	    nsnet_state_path(lab, file, b, sizeof(b)) < 0)
+		return nsnet_err_set(err, -EINVAL, "invalid state path");
+	ret = write_state(lab, tmp, O_CREAT | O_TRUNC, data, len, err);
+	if (ret == 0 && rename(a, b) < 0)
+		ret = nsnet_err_set(err, -errno, "cannot rename %s: %s", a, strerror(errno));
+	return ret;
+}
+
+int nsnet_state_unlink(const char *lab, const char *file)
+{
+	char path[PATH_MAX];
+
+	if (nsnet_state_path(lab, file, path, sizeof(path)) < 0)
+		return -EINVAL;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int nsnet_state_get(const char *lab, const char *file, char **data, size_t *len,
 		    struct nsnet_err *err)
 {

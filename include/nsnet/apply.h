@@ -26,7 +26,10 @@ int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err);
 
 /*
  * Bring a checked lab up: preflight, journal, create, and on any failure roll
- * back to the state before. -EEXIST if already up.
+ * back to the state before. If the lab is up already, converge it: apply only
+ * the plan from its recorded state to @lab (checked first, journaled, rolled
+ * back on a refusal; a converge that crashed is undone first). Returns 0 when
+ * done, 1 if the lab was up and already matched @lab (nothing touched).
  */
 int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 		 nsnet_progress_fn progress, void *parg, struct nsnet_err *err);
@@ -37,6 +40,24 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
  * was not up (nothing to do), 0 when done.
  */
 int nsnet_lab_down(const char *name, nsnet_progress_fn progress, void *parg,
+		   struct nsnet_err *err);
+
+struct nsnet_plan;
+
+/*
+ * The recorded state of running lab @name: its model as last brought up or
+ * converged, and (if @gone) per node 1 when its namespace is missing on the
+ * system. The caller frees *from (nsnet_lab_free) and *gone (free).
+ */
+int nsnet_lab_recorded(const char *name, struct nsnet_lab **from, uint8_t **gone,
+		       struct nsnet_err *err);
+
+/*
+ * The plan `nsnet_lab_up(@lab)` would apply: from nothing if the lab is not
+ * up, else from its recorded state (a converge). Changes nothing. *from
+ * (freed by the caller after the plan) is the recorded lab, NULL if not up.
+ */
+int nsnet_lab_plan(const struct nsnet_lab *lab, struct nsnet_lab **from, struct nsnet_plan **out,
 		   struct nsnet_err *err);
 
 /* The lab as it was brought up (re-read from its saved source and checked). */

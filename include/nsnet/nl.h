@@ -39,6 +39,11 @@ struct nlmsghdr *nsnet_nl_req(struct nsnet_nl *nl, uint16_t type, uint16_t flags
 			      nsnet_nl_cb cb, void *data, const char *what, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/*
+ * The last request queued succeeds if the kernel answers errno @e1 or @e2
+ * (positive, 0: none), e.g. ENODEV for a delete that may find nothing.
+ */
+void nsnet_nl_ignore(struct nsnet_nl *nl, int e1, int e2);
 /* Send what is batched, wait for every ACK. Returns the first error of the batch. */
 int nsnet_nl_flush(struct nsnet_nl *nl, struct nsnet_err *err);
 

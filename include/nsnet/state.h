@@ -39,6 +39,11 @@ int nsnet_state_put(const char *lab, const char *file, const void *data, size_t 
 		    struct nsnet_err *err);
 int nsnet_state_get(const char *lab, const char *file, char **data, size_t *len,
 		    struct nsnet_err *err);
+/* Replace a state file atomically (write FILE.tmp, rename). */
+int nsnet_state_replace(const char *lab, const char *file, const void *data, size_t len,
+			struct nsnet_err *err);
+/* Remove a state file (absent is fine). 0 or -errno. */
+int nsnet_state_unlink(const char *lab, const char *file);
 /* Path of a file in the lab's state dir. */
 int nsnet_state_path(const char *lab, const char *file, char *buf, size_t len);
 /* Remove the lab's state dir. */
