@@ -48,4 +48,5 @@ int cmd_graph(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 #endif

@@ -19,7 +19,8 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "ns", cmd_ns, "named network namespaces, like ip netns (add, del, list, exec, pids, identify, attach)" },
-	{ "up", cmd_up, "bring a lab up (FILE, --topo SPEC, or the built-in seed lab)" },
+	{ "up", cmd_up, "bring a lab up, or converge a running one (FILE, --topo SPEC, or seed)" },
+	{ "diff", cmd_diff, "the plan up would apply to a running lab (nothing changed)" },
 	{ "down", cmd_down, "tear a lab down from its journal (idempotent)" },
 	{ "status", cmd_status, "nodes, interfaces, addresses, routes, forwards, health" },
 	{ "exec", cmd_exec, "run a command inside a lab node" },

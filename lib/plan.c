@@ -336,6 +336,7 @@ static long lookup(const struct nsnet__map *m, const char *k)
 /* Addresses of from-iface (fn, fi) vs to-iface (tn, ti); either may be -1. */
 static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struct nsnet_lab *to,
 		       int fn, int fi, int tn, int ti, int recreated, uint8_t *lost)
+/* @lost: per address of the from-interface, set when it goes */
 {
 	const struct nsnet_lab_iface *ff = fn >= 0 && fi >= 0 ? &from->nodes[fn].ifaces[fi] : NULL;
 	const struct nsnet_lab_iface *tf = tn >= 0 && ti >= 0 ? &to->nodes[tn].ifaces[ti] : NULL;
@@ -354,7 +355,7 @@ static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struc
 			else
 				emit(c, NSNET_OP_DEL, NSNET_OBJ_ADDR, fn, fi, (int)i);
 			if (lost)
-				*lost = 1;
+				lost[i] = 1;
 		}
 	}
 	if (tf) {
@@ -369,9 +370,13 @@ static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struc
 	}
 }
 
-/* Is route @r of node @n (from) lost with a recreated/deleted interface or address? */
+/*
+ * Is route @r of node @n (from) lost with a recreated or deleted interface, or
+ * with a deleted address of the subnet its gateway is on? (@addrgone: per
+ * address of the node's interfaces, flattened by @aoff.)
+ */
 static int route_lost(const struct nsnet_lab *from, int n, const struct nsnet_route *r,
-		      const uint8_t *ifgone, const uint8_t *addrgone_if)
+		      const uint8_t *ifgone, const uint8_t *addrgone, const size_t *aoff)
 {
 	const struct nsnet_lab_node *nd = &from->nodes[n];
 	size_t j, k;
@@ -379,12 +384,11 @@ static int route_lost(const struct nsnet_lab *from, int n, const struct nsnet_ro
 	for (j = 0; j < nd->nifaces; j++) {
 		const struct nsnet_lab_iface *f = &nd->ifaces[j];
 
-		if (!ifgone[j] && !addrgone_if[j])
-			continue;
 		if (r->dev[0] && !strcmp(r->dev, f->name) && ifgone[j])
 			return 1;
 		for (k = 0; r->gw.family && k < f->naddrs; k++)
-			if (nsnet_prefix_contains(&f->addrs[k].p, &r->gw))
+			if ((ifgone[j] || addrgone[aoff[j] + k]) &&
+			    nsnet_prefix_contains(&f->addrs[k].p, &r->gw))
 				return 1;
 	}
 	return 0;
@@ -395,11 +399,17 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 			   const uint8_t *t_wire_new)
 {
 	const struct nsnet_lab_node *fd = &from->nodes[fn], *td = &to->nodes[tn];
-	uint8_t *ifgone = calloc(fd->nifaces + 1, 1), *addrgone = calloc(fd->nifaces + 1, 1);
+	size_t *aoff = calloc(fd->nifaces + 1, sizeof(*aoff)), na = 0;
+	uint8_t *ifgone = calloc(fd->nifaces + 1, 1), *addrgone = NULL;
 	uint8_t *rdone;
 	size_t i, j;
 
-	if (!ifgone || !addrgone) {
+	for (i = 0; aoff && i < fd->nifaces; i++) {
+		aoff[i] = na;
+		na += fd->ifaces[i].naddrs;
+	}
+	addrgone = calloc(na + 1, 1);
+	if (!ifgone || !addrgone || !aoff) {
 		c->nomem = 1;
 		goto out;
 	}
@@ -409,7 +419,7 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 
 		ifgone[i] = f_wire_gone[i];
 		plan_addrs(c, from, to, fn, (int)i, ti >= 0 ? tn : -1, ti, f_wire_gone[i],
-			   &addrgone[i]);
+			   addrgone + aoff[i]);
 	}
 	for (j = 0; j < td->nifaces; j++) {
 		int fi = iface_by_name(fd, td->ifaces[j].name);
@@ -425,7 +435,7 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 	}
 	for (i = 0; i < fd->nroutes; i++) {
 		const struct nsnet_route *r = &fd->routes[i].r;
-		int lost = route_lost(from, fn, r, ifgone, addrgone), match = -1;
+		int lost = route_lost(from, fn, r, ifgone, addrgone, aoff), match = -1;
 		struct nsnet_op *op;
 
 		for (j = 0; j < td->nroutes && match < 0; j++)
@@ -445,10 +455,8 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 			}
 			continue;
 		}
-		if (lost)
-			emit_impl(c, NSNET_OP_DEL, NSNET_OBJ_ROUTE, fn, -1, (int)i);
-		else
-			emit(c, NSNET_OP_DEL, NSNET_OBJ_ROUTE, fn, -1, (int)i);
+		/* the kernel may or may not have dropped it with its gateway's subnet */
+		emit(c, NSNET_OP_DEL, NSNET_OBJ_ROUTE, fn, -1, (int)i);
 	}
 	for (j = 0; j < td->nroutes; j++)
 		if (!rdone[j])
@@ -502,6 +510,7 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 out:
 	free(ifgone);
 	free(addrgone);
+	free(aoff);
 }
 
 /* Everything in node @n of @lab, added (verb ADD) or gone with it (DEL, implicit). */
@@ -913,7 +922,7 @@ static void op_text(const struct nsnet_plan *p, const struct nsnet_op *o, char *
 				if (o->mod & (i ? NSNET_MOD_MTU1 : NSNET_MOD_MTU0))
 					n += (size_t)snprintf(det + n, n < dl ? dl - n : 0,
 							      "%send%zu mtu %d", n ? ", " : "", i,
-							      w->mtu[i]);
+							      w->mtu[i] ? w->mtu[i] : 1500);
 				if (o->mod & (i ? NSNET_MOD_MAC1 : NSNET_MOD_MAC0))
 					n += (size_t)snprintf(det + n, n < dl ? dl - n : 0,
 							      "%send%zu mac", n ? ", " : "", i);

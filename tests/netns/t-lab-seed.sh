@@ -33,8 +33,11 @@ check_eq "status -j lists blue's address" "192.168.15.2/24" "$($NSNET status -j 
 check_eq "nft table inet nsnet-seed exists" 1 "$(nft -j list tables | jq '[.nftables[] | select(.table.name=="nsnet-seed")] | length')"
 check_eq "ip_forward is on while the lab needs it" 1 "$(sysctl -n net.ipv4.ip_forward)"
 check "graph is valid DOT" sh -c "$NSNET graph | dot -Tsvg > /dev/null"
-check_status "up again says it is up (exit 1)" 1 $NSNET up
-check_match "… with a clear message" 'already up' "$(cat $TMP/out)"
+before=$(ip -j link show | jq -c '[.[] | [.ifname, .ifindex]]'; ls -i /run/netns)
+check_status "up again: the lab matches, nothing to do (exit 0)" 0 $NSNET up
+check_match "… says so" 'matches its file: nothing to do' "$(cat $TMP/out)"
+check_eq "… and touched nothing (ifindexes, namespace inodes)" "$before" \
+	"$(ip -j link show | jq -c '[.[] | [.ifname, .ifindex]]'; ls -i /run/netns)"
 
 # a node process keeps running after up; down must still remove everything
 ip netns exec blue sleep 300 & sleeper=$!
