@@ -12,6 +12,10 @@
 #define EXIT_USAGE 2
 
 extern int opt_json;
+/* --host NAME: the part of a multi-host lab to act on (NULL: found by address). */
+extern const char *opt_host;
+/* set by validate/graph: the whole lab, no host chosen */
+extern int opt_host_any;
 
 /* "nsnet: <fmt>\n" on stderr. */
 void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

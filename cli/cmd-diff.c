@@ -10,7 +10,7 @@
 
 static void diff_usage(FILE *f)
 {
-	fprintf(f, "Usage: nsnet [-j] diff [-l LAB] [FILE | --topo SPEC]\n"
+	fprintf(f, "Usage: nsnet [-j] diff [-l LAB] [FILE | --topo SPEC] [--host NAME]\n"
 		   "The plan `nsnet up` of the same arguments would apply to the running lab, one\n"
 		   "operation a line (+ add, - delete, ~ modify in place); nothing when the lab\n"
 		   "already matches. With -j a JSON array of operations. Changes nothing.\n"
@@ -36,6 +36,8 @@ int cmd_diff(int argc, char **argv)
 			opt_json = 1;
 		} else if (!strcmp(argv[k], "-l") && k + 1 < argc) {
 			want = argv[++k];
+		} else if (!strcmp(argv[k], "--host") && k + 1 < argc) {
+			opt_host = argv[++k];
 		} else if (!strcmp(argv[k], "--topo") && k + 1 < argc) {
 			topo = argv[++k];
 		} else if (!strncmp(argv[k], "--topo=", 7)) {

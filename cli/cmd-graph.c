@@ -119,6 +119,7 @@ int cmd_graph(int argc, char **argv)
 		}
 	}
 	if (topo || (arg && stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
+		opt_host_any = 1;
 		ret = lab_from_args(arg, topo, &lab, &src, &text);
 	} else if (arg || labs_up() > 0) {
 		ret = open_saved_lab(arg, &lab);

@@ -50,6 +50,8 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 	int ret = 0;
 
 	for (i = 0; add && i < lab->nnodes; i++) {
+		if (!nsnet_lab_node_local(lab, i))
+			continue;	/* on another host */
 		ret = nsnet_nl_open(&nls[i].nl, fds[i], err);
 		if (ret == 0) {
 			nls[i].n = nsnet_link_list(nls[i].nl, &nls[i].links, err);
@@ -63,15 +65,15 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 		const struct nsnet_link_info *sl = find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
 		const struct nsnet_link_info *dl = find_if(&nls[rp[i].dst], b->ifaces[rp[i].dst_iface].name);
 
-		if (!sl || !dl || !dl->has_mac)
-			continue;	/* missing: the ping will say so */
+		if (!sl || !dl || !dl->has_mac || !nsnet_lab_node_local(lab, rp[i].dst))
+			continue;	/* missing (the ping will say so) or on another host */
 		if (add)
 			nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, dl->mac);
 		else
 			nsnet_neigh_del(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr);
 	}
 	for (i = 0; i < lab->nnodes; i++) {
-		int r = nsnet_nl_flush(nls[i].nl, add ? err : NULL);
+		int r = nls[i].nl ? nsnet_nl_flush(nls[i].nl, add ? err : NULL) : 0;
 
 		if (r < 0 && add && !ret)
 			ret = r;
@@ -140,6 +142,11 @@ int cmd_pingall(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	/* a multi-host lab: this host's nodes ping every node, local or remote */
+	for (i = 0, a = 0; i < np; i++)
+		if (nsnet_lab_node_local(lab, rp[i].src))
+			rp[a++] = rp[i];
+	np = a;
 	if (!timeout_ms)	/* 5 s, plus time to send and answer very many pairs */
 		timeout_ms = 5000 + (int)(np / 50);
 	fds = malloc((lab->nnodes + 1) * sizeof(*fds));
@@ -150,6 +157,11 @@ int cmd_pingall(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < lab->nnodes; i++) {
+		if (!nsnet_lab_node_local(lab, i)) {
+			fds[i] = -1;	/* never a source: no pair has it */
+			nfds = i + 1;
+			continue;
+		}
 		fds[i] = nsnet_netns_open(lab->nodes[i].ns, &err);
 		if (fds[i] < 0) {
 			ret = report("pingall", &err);
@@ -202,6 +214,8 @@ int cmd_pingall(int argc, char **argv)
 	} else {
 		printf("*** Ping: testing reachability of %zu addresses\n", np);
 		for (a = 0, i = 0; a < lab->nnodes; a++) {
+			if (!nsnet_lab_node_local(lab, a))
+				continue;
 			printf("%s ->", lab->nodes[a].name);
 			/* pairs are grouped by src, then dst */
 			while (i < np && rp[i].src == a) {
@@ -233,7 +247,8 @@ out:
 		free(nls);
 	}
 	for (i = 0; i < nfds; i++)	/* only what is open; lab->nnodes stays for the free */
-		close(fds[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 	free(fds);
 	free(pp);
 	free(rp);

@@ -10,6 +10,7 @@
 #include "nsnet/apply.h"
 #include "nsnet/link.h"
 #include "nsnet/nat.h"
+#include "nsnet/ping.h"
 #include "nsnet/netns.h"
 #include "nsnet/route.h"
 #include "nsnet/run.h"
@@ -153,6 +154,111 @@ static void put_runs(const char *name, int json)
 	nsnet_run_list_free(rv, n);
 }
 
+/*
+ * Multi-host labs: the tunnels of this host's part (one per spanning bridge,
+ * one per cable to another host), their peers and whether each peer's tunnel
+ * endpoint answers a ping on the underlay. Returns how many do not.
+ */
+static int put_tunnels(const struct nsnet_lab *lab, const struct ns_view *host)
+{
+	struct nsnet_ping_pair pp[64];
+	int fd = -1, bad = 0, first = 1;
+	size_t i, j, k, np = 0;
+	char a[64];
+
+	if (lab->local < 0) {
+		if (opt_json)
+			printf("\"hosts\":[],");
+		return 0;
+	}
+	for (i = 0; i < lab->nhosts && np < 64; i++) {
+		if ((int)i == lab->local)
+			continue;
+		memset(&pp[np], 0, sizeof(pp[np]));
+		pp[np].src = 0;
+		pp[np++].dst = lab->hosts[i].addr;
+	}
+	if (np)
+		nsnet_ping_run(&fd, 1, pp, np, 100, 1000, NULL);
+	if (opt_json)
+		printf("\"host\":\"%s\",\"hosts\":[", lab->hosts[lab->local].name);
+	else
+		printf("host %s (%s), vxlan port %u\n", lab->hosts[lab->local].name,
+		       nsnet_prefix_fmt(&lab->hosts[lab->local].addr, 0, a, sizeof(a)),
+		       lab->vxlan_port);
+	for (i = 0, j = 0; i < lab->nhosts; i++) {
+		if ((int)i == lab->local)
+			continue;
+		nsnet_prefix_fmt(&lab->hosts[i].addr, 0, a, sizeof(a));
+		bad += !pp[j].ok;
+		if (opt_json)
+			printf("%s{\"name\":\"%s\",\"address\":\"%s\",\"answers\":%s}",
+			       first ? "" : ",", lab->hosts[i].name, a, pp[j].ok ? "true" : "false");
+		else
+			printf("  peer %-12s %-15s %s\n", lab->hosts[i].name, a,
+			       pp[j].ok ? "answers" : "NO ANSWER");
+		first = 0;
+		j++;
+	}
+	if (opt_json)
+		printf("],\"tunnels\":[");
+	first = 1;
+	for (i = 0; i < lab->nbridges; i++) {
+		const struct nsnet_lab_bridge *b = &lab->bridges[i];
+		char dev[16];
+		const struct nsnet_link_info *l;
+
+		if (!b->spans || !nsnet_lab_bridge_local(lab, i))
+			continue;
+		snprintf(dev, sizeof(dev), "nsx%06x", b->vni);
+		l = vlink(host, dev);
+		bad += !link_ok(l);
+		if (opt_json) {
+			printf("%s{\"bridge\":\"%s\",\"device\":\"%s\",\"vni\":%u,\"up\":%s,"
+			       "\"peers\":[", first ? "" : ",", b->name, dev, b->vni,
+			       link_ok(l) ? "true" : "false");
+		} else {
+			printf("  vxlan %-10s vni %-8u bridge %-12s %-7s peers", dev, b->vni, b->name,
+			       !l ? "MISSING" : link_ok(l) ? "up" : "down");
+		}
+		first = 0;
+		for (j = 0, k = 0; j < lab->nhosts; j++) {
+			if ((int)j == lab->local || !(b->on_hosts >> j & 1))
+				continue;
+			if (opt_json)
+				printf("%s\"%s\"", k++ ? "," : "", lab->hosts[j].name);
+			else
+				printf(" %s", lab->hosts[j].name);
+		}
+		printf(opt_json ? "]}" : "\n");
+	}
+	for (i = 0; i < lab->nlinks; i++) {
+		const struct nsnet_lab_link *l = &lab->links[i];
+		int e, me;
+
+		if (!l->spans)
+			continue;
+		me = -1;
+		for (e = 0; e < 2; e++)
+			if (nsnet_lab_node_local(lab, (size_t)l->end[e].node_idx))
+				me = e;
+		if (me < 0)
+			continue;
+		if (opt_json)
+			printf("%s{\"link\":\"%s -- %s\",\"vni\":%u,\"peers\":[\"%s\"]}",
+			       first ? "" : ",", l->end[me].text, l->end[!me].text, l->vni,
+			       lab->hosts[lab->nodes[l->end[!me].node_idx].host_idx].name);
+		else
+			printf("  vxlan %-10s vni %-8u cable %s -- %s, peer %s\n", "(in node)", l->vni,
+			       l->end[me].text, l->end[!me].text,
+			       lab->hosts[lab->nodes[l->end[!me].node_idx].host_idx].name);
+		first = 0;
+	}
+	if (opt_json)
+		printf("],");
+	return bad;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct nsnet_lab *lab = NULL;
@@ -161,7 +267,7 @@ int cmd_status(int argc, char **argv)
 	char table[96], b[200];
 	struct nsnet_forward *fw = NULL;
 	size_t nfw = 0;
-	int i, ret, bad = 0, nat_present = 0;
+	int i, ret, bad = 0, nat_present = 0, first_node = 0;
 	size_t n, j, k;
 
 	for (i = 1; i < argc; i++) {
@@ -192,6 +298,8 @@ int cmd_status(int argc, char **argv)
 	for (n = 0; n < lab->nbridges; n++) {
 		const struct nsnet_link_info *l = vlink(&host, lab->bridges[n].name);
 
+		if (!nsnet_lab_bridge_local(lab, n))
+			continue;
 		bad += !link_ok(l);
 		if (opt_json) {
 			printf("%s{\"name\":", n ? "," : "");
@@ -208,11 +316,22 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if (opt_json)
-		printf("],\"nodes\":[");
+		printf("],");
+	bad += put_tunnels(lab, &host);
+	if (opt_json)
+		printf("\"nodes\":[");
 	for (n = 0; n < lab->nnodes; n++) {
 		const struct nsnet_lab_node *node = &lab->nodes[n];
 		struct ns_view v = { 0 };
-		int fd = nsnet_netns_open(node->ns, NULL);
+		int fd;
+
+		if (!nsnet_lab_node_local(lab, n)) {
+			if (!opt_json)
+				printf("node %-15s on host %s\n", node->name,
+				       lab->hosts[node->host_idx].name);
+			continue;
+		}
+		fd = nsnet_netns_open(node->ns, NULL);
 
 		if (fd >= 0) {
 			read_view(fd, &v);
@@ -220,7 +339,7 @@ int cmd_status(int argc, char **argv)
 		}
 		bad += !v.present;
 		if (opt_json) {
-			printf("%s{\"name\":", n ? "," : "");
+			printf("%s{\"name\":", first_node++ ? "," : "");
 			json_str(stdout, node->name);
 			printf(",\"namespace\":");
 			json_str(stdout, node->ns);

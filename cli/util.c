@@ -6,6 +6,8 @@
 #include "cli.h"
 
 int opt_json;
+const char *opt_host;
+int opt_host_any;
 
 void msg(const char *fmt, ...)
 {

@@ -323,6 +323,30 @@ void nsnet_neigh_del(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix
 			ifindex, dst, NULL);
 }
 
+void nsnet_fdb_msg(struct nlmsghdr *nlh, int ifindex, const uint8_t lladdr[6],
+		   const struct nsnet_prefix *dst)
+{
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+
+	nd->ndm_family = AF_BRIDGE;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT | NUD_NOARP;
+	nd->ndm_flags = NTF_SELF;
+	mnl_attr_put(nlh, NDA_LLADDR, 6, lladdr);
+	mnl_attr_put(nlh, NDA_DST, (size_t)alen(dst->family), dst->addr);
+}
+
+void nsnet_fdb_append(struct nsnet_nl *nl, int ifindex, const uint8_t lladdr[6],
+		      const struct nsnet_prefix *dst)
+{
+	char b[64];
+
+	nsnet_fdb_msg(nsnet_nl_req(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND, NULL, NULL,
+				   "add fdb entry to %s on #%d",
+				   nsnet_prefix_fmt(dst, 0, b, sizeof(b)), ifindex),
+		      ifindex, lladdr, dst);
+}
+
 static int neigh_parse_v(const struct nlmsghdr *nlh, void *out)
 {
 	return nsnet_neigh_parse(nlh, out);

@@ -353,6 +353,26 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 
 /* ---- up: a new lab, or a converge of a running one -------------------------------------- */
 
+/* A multi-host lab is up here as the host its journal names ("host NAME"). */
+static int saved_host(const char *name, struct nsnet_lab *lab, struct nsnet_err *err)
+{
+	char **lines = NULL, host[300];
+	int n, i, ret = 0;
+
+	if (!lab->nhosts)
+		return 0;
+	n = nsnet_state_read(name, &lines, err);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (sscanf(lines[i], "host %299s", host) == 1)
+			break;
+	ret = i < n ? nsnet_lab_set_host(lab, host, err) :
+		      nsnet_err_set(err, -EINVAL, "lab \"%s\": its journal names no host", name);
+	nsnet_strv_free(lines);
+	return ret;
+}
+
 /* The source of a lab as a state file: "KIND ARG\n" then the file's text. */
 static int put_source(const char *name, const char *file, const struct nsnet_lab_source *src,
 		      struct nsnet_err *err)
@@ -398,6 +418,8 @@ static int load_source(const char *name, const char *file, struct nsnet_lab **la
 	free(text);
 	if (ret == 0)
 		ret = nsnet_lab_check(*lab, err);
+	if (ret == 0)
+		ret = saved_host(name, *lab, err);
 	if (ret < 0) {
 		nsnet_lab_free(*lab);
 		*lab = NULL;
@@ -652,6 +674,10 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 	int ret;
 
 	ret = nsnet_lab_recorded(lab->name, &from, &gone, err);
+	if (ret == 0 && from->local != lab->local)
+		ret = nsnet_err_set(err, -EINVAL, "lab \"%s\" is up here as host %s, not %s",
+				    lab->name, from->local >= 0 ? from->hosts[from->local].name : "-",
+				    lab->local >= 0 ? lab->hosts[lab->local].name : "-");
 	if (ret == 0)
 		ret = nsnet_plan_make(from, lab, gone, &p, err);
 	if (ret < 0)
@@ -726,6 +752,8 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "source %s %s", src->kind,
 				      src->arg ? src->arg : "-");
+	if (ret == 0 && lab->local >= 0)
+		ret = nsnet_state_log(lab->name, err, "host %s", lab->hosts[lab->local].name);
 	if (ret == 0)
 		ret = put_source(lab->name, "source", src, err);
 	if (ret == 0)
@@ -1053,6 +1081,8 @@ int nsnet_lab_saved(const char *name, struct nsnet_lab **lab, struct nsnet_err *
 		return nsnet_err_set(err, -ENOENT, "lab \"%s\": no source in its state", name);
 	if (ret == 0)
 		ret = nsnet_lab_check(*lab, err);
+	if (ret == 0)
+		ret = saved_host(name, *lab, err);
 	if (ret < 0) {
 		nsnet_lab_free(*lab);
 		*lab = NULL;

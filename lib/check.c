@@ -867,6 +867,8 @@ int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 		ret = check_routes(&c);
 	if (!ret)
 		ret = check_nat(&c);
+	if (!ret)
+		ret = nsnet__lab_check_hosts(lab, err);
 	nsnet__map_free(&c.bridges);
 	nsnet__map_free(&c.nodes);
 	nsnet__map_free(&c.ifaces);

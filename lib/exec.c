@@ -399,7 +399,7 @@ static int st_del_wire(struct xctx *x, size_t lo, size_t hi)
 	for (i = lo; i < hi; i++) {
 		const struct nsnet_wire *w = &x->p->fw[OP(x, i)->a];
 
-		if (w->kind == NSNET_WIRE_CABLE) {
+		if (w->kind == NSNET_WIRE_CABLE || w->kind == NSNET_WIRE_VXNODE) {
 			struct nsh *h = from_handle(x, w->node[0]);
 			const char *name = x->from->nodes[w->node[0]].ifaces[w->iface[0]].name;
 
@@ -690,6 +690,116 @@ static int add_bridge_wire(struct xctx *x, const struct nsnet_wire *w, int toler
 	return 0;
 }
 
+static void vxlan_spec(struct xctx *x, const struct nsnet_wire *w, struct nsnet_vxlan *vx)
+{
+	const struct nsnet_lab *lab = x->to;
+	const struct nsnet_lab_host *me = &lab->hosts[lab->local];
+
+	memset(vx, 0, sizeof(*vx));
+	vx->vni = w->vni;
+	vx->family = me->addr.family;
+	memcpy(vx->local, me->addr.addr, 16);
+	vx->has_local = 1;
+	vx->dstport = lab->vxlan_port;
+	if (w->kind == NSNET_WIRE_VXNODE) {
+		const struct nsnet_lab_host *peer = &lab->hosts[lab->nodes[w->rnode].host_idx];
+
+		memcpy(vx->remote, peer->addr.addr, 16);
+		vx->has_remote = 1;
+	}
+}
+
+/* The underlay interface of this host, if the lab names one. */
+static int underlay_index(struct xctx *x, int *ifindex)
+{
+	const struct nsnet_lab_host *me = &x->to->hosts[x->to->local];
+	struct nsnet_link_info li;
+	int ret;
+
+	*ifindex = 0;
+	if (!me->dev)
+		return 0;
+	ret = nsnet_link_get(x->host, me->dev, &li, x->err);
+	if (ret < 0) {
+		nsnet_err_where(x->err, "host %s: underlay interface %s", me->name, me->dev);
+		return ret;
+	}
+	*ifindex = li.ifindex;
+	return 0;
+}
+
+/*
+ * A VXLAN wire. VXNODE: created from the host's socket (so its UDP socket is
+ * in the host's namespace, on the underlay) directly inside the node, named as
+ * the node's interface, with the other host as remote. VXBR: a port of the
+ * local instance of a spanning bridge; its FDB entries follow (add_fdb).
+ */
+static int add_vxlan_wire(struct xctx *x, const struct nsnet_wire *w, int tolerant)
+{
+	const struct nsnet_lab *lab = x->to;
+	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+	struct nsnet_vxlan vx;
+	char wh[300];
+	int ret, master;
+
+	vxlan_spec(x, w, &vx);
+	ret = underlay_index(x, &vx.lower);
+	if (ret < 0)
+		return ret;
+	a.mtu = w->mtu[0];
+	if (w->kind == NSNET_WIRE_VXNODE) {
+		const struct nsnet_lab_node *n = &lab->nodes[w->node[0]];
+		const struct nsnet_lab_iface *f = &n->ifaces[w->iface[0]];
+		struct nsh *h = to_handle(x, w->node[0]);
+
+		ret = handle_open(x, h);
+		if (ret < 0)
+			return ret;
+		a.name = f->name;
+		a.netns_fd = h->nsfd;
+		a.mac = w->mac[0];
+		nsnet_nl_context(x->host, "%s: node %s interface %s (vxlan %u to host %s)",
+				 where(lab, &lab->links[w->link].loc, wh, sizeof(wh)), n->name, f->name,
+				 w->vni, lab->hosts[lab->nodes[w->rnode].host_idx].name);
+	} else {
+		const struct nsnet_lab_bridge *b = &lab->bridges[w->bridge[0]];
+
+		master = bridge_index(x, w->bridge[0]);
+		if (master < 0)
+			return master;
+		a.name = w->host[0];
+		a.master = master;
+		a.up = 1;
+		a.group = x->group;
+		nsnet_nl_context(x->host, "%s: bridge %s (vxlan %u)",
+				 where(lab, &b->loc, wh, sizeof(wh)), b->name, w->vni);
+	}
+	nsnet_link_add_vxlan(x->host, &a, &vx);
+	if (tolerant)
+		nsnet_nl_ignore(x->host, EEXIST, 0);
+	return 0;
+}
+
+/* Head-end replication: broadcast/unknown frames to every other instance. */
+static int add_fdb(struct xctx *x, const struct nsnet_wire *w)
+{
+	static const uint8_t zero[6];
+	struct nsnet_link_info li;
+	size_t i;
+	int ret;
+
+	ret = nsnet_link_get(x->host, w->host[0], &li, x->err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < x->to->nhosts; i++) {
+		if (!(w->peers >> i & 1))
+			continue;
+		nsnet_fdb_append(x->host, li.ifindex, zero, &x->to->hosts[i].addr);
+		nsnet_nl_ignore(x->host, EEXIST, 0);
+	}
+	return 0;
+}
+
 static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 {
 	const struct nsnet_lab *lab = x->to;
@@ -738,7 +848,11 @@ static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 			}
 			continue;
 		}
-		if (wi->kind == NSNET_WIRE_BRIDGE) {
+		if (wi->kind == NSNET_WIRE_VXNODE || wi->kind == NSNET_WIRE_VXBR) {
+			ret = add_vxlan_wire(x, wi, o->tolerant);
+			if (ret < 0)
+				return ret;
+		} else if (wi->kind == NSNET_WIRE_BRIDGE) {
 			ret = add_bridge_wire(x, wi, o->tolerant);
 			if (ret < 0)
 				return ret;
@@ -801,6 +915,11 @@ static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 		for (e = 0; e < 2; e++)
 			if (wi->host[e])
 				set_alias(x, wi->host[e]);
+		if (wi->kind == NSNET_WIRE_VXBR) {
+			ret = add_fdb(x, wi);
+			if (ret < 0)
+				return ret;
+		}
 		if (wi->kind == NSNET_WIRE_BRBR) {
 			struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
 			int m1 = bridge_index(x, wi->bridge[1]);

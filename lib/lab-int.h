@@ -60,4 +60,7 @@ int nsnet__grow(void *v, size_t *cap, size_t need, size_t size);
 
 void nsnet__lab_iface_clear(struct nsnet_lab_iface *f);
 
+/* Multi-host part of the checker (lib/lab-hosts.c); sets lab->local = -1. */
+int nsnet__lab_check_hosts(struct nsnet_lab *lab, struct nsnet_err *err);
+
 #endif

@@ -490,10 +490,83 @@ static int get_mtu(struct yctx *c, const struct ynode *n, const char *path, int 
 	return ret;
 }
 
+static int parse_port(struct yctx *c, const struct ynode *n, const char *path, uint16_t *port);
+
+static int get_vni(struct yctx *c, const struct ynode *n, const char *path, uint32_t *vni)
+{
+	long v;
+	int ret = get_int(c, n, path, 1, 16777215, &v);
+
+	if (!ret)
+		*vni = (uint32_t)v;
+	return ret;
+}
+
+/* hosts: { NAME: { address: IP, interface: DEV, mtu: N }, … } */
+static int parse_host(struct yctx *c, const struct ynode *k, const struct ynode *v,
+		      const char *path, struct nsnet_lab_host *h)
+{
+	static const char *const keys[] = { "address", "interface", "mtu", NULL };
+	char sp[PATH_LEN], q[100];
+	size_t i;
+	int ret;
+
+	h->loc = k->loc;
+	h->name = strdup(k->val);
+	if (!h->name)
+		return nomem(c);
+	ret = expect(c, v, Y_MAP, path);
+	if (!ret)
+		ret = check_keys(c, v, path, keys);
+	if (!ret && !lookup(v, "address"))
+		ret = perr(c, v, path, "missing key \"address\" (the host's underlay address)");
+	for (i = 0; i < v->nkid && !ret; i += 2) {
+		const struct ynode *key = v->kid[i], *val = v->kid[i + 1];
+
+		subpath(sp, path, key);
+		if (!strcmp(key->val, "address")) {
+			ret = expect(c, val, Y_SCALAR, sp);
+			if (!ret && nsnet_ip_parse(val->val, &h->addr) < 0)
+				ret = perr(c, val, sp, "%s is not an IPv4 or IPv6 address",
+					   nsnet__quote(val->val, val->len, q, sizeof(q)));
+		} else if (!strcmp(key->val, "interface")) {
+			ret = get_str(c, val, sp, &h->dev);
+		} else {
+			ret = get_mtu(c, val, sp, &h->mtu);
+		}
+	}
+	return ret;
+}
+
+static int parse_hosts(struct yctx *c, const struct ynode *k, const struct ynode *v,
+		       const char *path, struct nsnet_lab *lab)
+{
+	char ip[PATH_LEN];
+	size_t j;
+	int ret;
+
+	lab->hosts_loc = k->loc;
+	ret = expect(c, v, Y_MAP, path);
+	if (!ret)
+		ret = check_names(c, v, path);
+	if (ret || !v->nkid)
+		return ret;
+	lab->hosts = calloc(v->nkid / 2, sizeof(*lab->hosts));
+	if (!lab->hosts)
+		return nomem(c);
+	for (j = 0; j < v->nkid && !ret; j += 2) {
+		subpath(ip, path, v->kid[j]);
+		lab->nhosts = j / 2 + 1;
+		ret = parse_host(c, v->kid[j], v->kid[j + 1], ip, &lab->hosts[j / 2]);
+	}
+	return ret;
+}
+
 static int parse_bridge(struct yctx *c, const struct ynode *k, const struct ynode *v,
 			const char *path, struct nsnet_lab_bridge *b)
 {
-	static const char *const keys[] = { "addresses", "subnet", "subnet6", "mtu", NULL };
+	static const char *const keys[] = { "addresses", "subnet", "subnet6", "mtu", "host", "vni",
+					    NULL };
 	char sp[PATH_LEN];
 	size_t i;
 	int ret;
@@ -517,6 +590,10 @@ static int parse_bridge(struct yctx *c, const struct ynode *k, const struct ynod
 			ret = get_net(c, val, sp, AF_INET, &b->subnet);
 		else if (!strcmp(key->val, "subnet6"))
 			ret = get_net(c, val, sp, AF_INET6, &b->subnet6);
+		else if (!strcmp(key->val, "host"))
+			ret = get_str(c, val, sp, &b->host);
+		else if (!strcmp(key->val, "vni"))
+			ret = get_vni(c, val, sp, &b->vni);
 		else
 			ret = get_mtu(c, val, sp, &b->mtu);
 	}
@@ -674,7 +751,7 @@ static int parse_exec(struct yctx *c, const struct ynode *v, const char *path,
 static int parse_node(struct yctx *c, const struct ynode *k, const struct ynode *v,
 		      const char *path, struct nsnet_lab_node *nd)
 {
-	static const char *const keys[] = { "interfaces", "routes", "sysctls", "exec", NULL };
+	static const char *const keys[] = { "interfaces", "routes", "sysctls", "exec", "host", NULL };
 	char sp[PATH_LEN], ip[PATH_LEN];
 	size_t i, j;
 	int ret;
@@ -698,6 +775,8 @@ static int parse_node(struct yctx *c, const struct ynode *k, const struct ynode 
 			ret = parse_sysctls(c, val, sp, nd);
 		} else if (!strcmp(key->val, "exec")) {
 			ret = parse_exec(c, val, sp, nd);
+		} else if (!strcmp(key->val, "host")) {
+			ret = get_str(c, val, sp, &nd->host);
 		} else if (!is_null(val)) {
 			ret = expect(c, val, Y_MAP, sp);
 			if (!ret)
@@ -721,7 +800,7 @@ static int parse_node(struct yctx *c, const struct ynode *k, const struct ynode 
 static int parse_link(struct yctx *c, const struct ynode *v, const char *path,
 		      struct nsnet_lab_link *l)
 {
-	static const char *const keys[] = { "endpoints", "mtu", NULL };
+	static const char *const keys[] = { "endpoints", "mtu", "vni", NULL };
 	const struct ynode *eps;
 	char sp[PATH_LEN], ip[PATH_LEN];
 	size_t i;
@@ -745,6 +824,8 @@ static int parse_link(struct yctx *c, const struct ynode *v, const char *path,
 		subpath(sp, path, key);
 		if (!strcmp(key->val, "mtu"))
 			ret = get_mtu(c, val, sp, &l->mtu);
+		else if (!strcmp(key->val, "vni"))
+			ret = get_vni(c, val, sp, &l->vni);
 		else if (!(ret = expect(c, val, Y_SEQ, sp)) && val->nkid != 2)
 			ret = perr(c, val, sp, "expected exactly two endpoints, got %zu",
 				   val->nkid);
@@ -892,7 +973,7 @@ static int parse_nat(struct yctx *c, const struct ynode *k, const struct ynode *
 static int parse_top(struct yctx *c, const struct ynode *root, struct nsnet_lab *lab)
 {
 	static const char *const keys[] = { "name", "prefix", "bridges", "nodes", "links", "nat",
-					    NULL };
+					    "hosts", "vxlan_port", NULL };
 	char sp[PATH_LEN], ip[PATH_LEN], q[100];
 	size_t i, j;
 	int ret;
@@ -933,6 +1014,10 @@ static int parse_top(struct yctx *c, const struct ynode *root, struct nsnet_lab 
 			continue;
 		if (!strcmp(key->val, "nat")) {
 			ret = parse_nat(c, key, val, sp, &lab->nat);
+		} else if (!strcmp(key->val, "hosts")) {
+			ret = parse_hosts(c, key, val, sp, lab);
+		} else if (!strcmp(key->val, "vxlan_port")) {
+			ret = parse_port(c, val, sp, &lab->vxlan_port);
 		} else if (!strcmp(key->val, "links")) {
 			if ((ret = expect(c, val, Y_SEQ, sp)) || !val->nkid)
 				continue;

@@ -65,6 +65,7 @@ static void node_clear(struct nsnet_lab_node *n)
 
 	free(n->name);
 	free(n->ns);
+	free(n->host);
 	for (i = 0; i < n->nifaces; i++)
 		nsnet__lab_iface_clear(&n->ifaces[i]);
 	free(n->ifaces);
@@ -93,8 +94,14 @@ void nsnet_lab_free(struct nsnet_lab *lab)
 	free(lab->file);
 	for (i = 0; i < lab->nbridges; i++) {
 		free(lab->bridges[i].name);
+		free(lab->bridges[i].host);
 		addrs_free(lab->bridges[i].addrs);
 	}
+	for (i = 0; i < lab->nhosts; i++) {
+		free(lab->hosts[i].name);
+		free(lab->hosts[i].dev);
+	}
+	free(lab->hosts);
 	free(lab->bridges);
 	for (i = 0; i < lab->nnodes; i++)
 		node_clear(&lab->nodes[i]);

@@ -88,9 +88,27 @@ void nsnet_wires_free(struct nsnet_wire *v, size_t n)
 
 static int wire_key(const struct nsnet_lab *lab, struct nsnet_wire *w)
 {
-	char e[2][600];
+	char e[2][600], a[64];
 	int i, r;
 
+	if (w->kind == NSNET_WIRE_VXNODE || w->kind == NSNET_WIRE_VXBR) {
+		/* a tunnel: recreated if its VNI, port, local address or peers change */
+		nsnet_prefix_fmt(&lab->hosts[lab->local].addr, 0, a, sizeof(a));
+		if (w->kind == NSNET_WIRE_VXNODE)
+			r = asprintf(&w->key, "%d\t%s\t%s\t%u\t%u\t%s\t%" PRIx64, (int)w->kind,
+				     lab->nodes[w->node[0]].ns,
+				     lab->nodes[w->node[0]].ifaces[w->iface[0]].name, w->vni,
+				     lab->vxlan_port, a, w->peers);
+		else
+			r = asprintf(&w->key, "%d\t%s\t%s\t%u\t%u\t%s\t%" PRIx64, (int)w->kind,
+				     w->vxname, lab->bridges[w->bridge[0]].name, w->vni,
+				     lab->vxlan_port, a, w->peers);
+		if (r < 0) {
+			w->key = NULL;
+			return -ENOMEM;
+		}
+		return 0;
+	}
 	for (i = 0; i < 2; i++) {
 		if (w->node[i] >= 0)
 			snprintf(e[i], sizeof(e[i]), "n\t%s\t%s", lab->nodes[w->node[i]].ns,
@@ -128,7 +146,7 @@ int nsnet_lab_wires(const struct nsnet_lab *lab, struct nsnet_wire **out, size_t
 			const struct nsnet_lab_iface *f = &nd->ifaces[j];
 			struct nsnet_wire *w;
 
-			if (f->kind != NSNET_IFACE_BRIDGE)
+			if (f->kind != NSNET_IFACE_BRIDGE || !nsnet_lab_node_local(lab, i))
 				continue;
 			if (nsnet__grow(&v, &cap, n + 1, sizeof(*v)) < 0)
 				goto nomem;
@@ -154,6 +172,41 @@ int nsnet_lab_wires(const struct nsnet_lab *lab, struct nsnet_wire **out, size_t
 
 		if ((l->end[0].node_idx >= 0) != (l->end[1].node_idx >= 0))
 			continue;	/* node<->bridge: the node's interface above */
+		if (lab->local >= 0 && l->end[0].node_idx < 0 &&
+		    lab->bridges[l->end[0].bridge_idx].host_idx != lab->local)
+			continue;	/* bridge<->bridge: on the first bridge's home host */
+		if (lab->local >= 0 && l->end[0].node_idx >= 0) {
+			int l0 = nsnet_lab_node_local(lab, (size_t)l->end[0].node_idx);
+			int l1 = nsnet_lab_node_local(lab, (size_t)l->end[1].node_idx);
+
+			if (!l0 && !l1)
+				continue;
+			if (l0 != l1) {
+				/* across hosts: this host's end is a VXLAN device in its node */
+				const struct nsnet_lab_end *me = &l->end[l0 ? 0 : 1];
+				const struct nsnet_lab_end *it = &l->end[l0 ? 1 : 0];
+
+				if (nsnet__grow(&v, &cap, n + 1, sizeof(*v)) < 0)
+					goto nomem;
+				w = &v[n++];
+				memset(w, 0, sizeof(*w));
+				w->kind = NSNET_WIRE_VXNODE;
+				w->link = (int)i;
+				w->node[0] = me->node_idx;
+				w->iface[0] = me->iface_idx;
+				w->node[1] = w->iface[1] = w->bridge[0] = w->bridge[1] = -1;
+				w->rnode = it->node_idx;
+				w->riface = it->iface_idx;
+				w->mtu[0] = lab->nodes[me->node_idx].ifaces[me->iface_idx].mtu;
+				w->mac[0] = lab->nodes[me->node_idx].ifaces[me->iface_idx].has_mac ?
+					    lab->nodes[me->node_idx].ifaces[me->iface_idx].mac : NULL;
+				w->vni = l->vni;
+				w->peers = 1ull << lab->nodes[it->node_idx].host_idx;
+				if (wire_key(lab, w) < 0)
+					goto nomem;
+				continue;
+			}
+		}
 		if (nsnet__grow(&v, &cap, n + 1, sizeof(*v)) < 0)
 			goto nomem;
 		w = &v[n++];
@@ -180,6 +233,32 @@ int nsnet_lab_wires(const struct nsnet_lab *lab, struct nsnet_wire **out, size_t
 		if (wire_key(lab, w) < 0)
 			goto nomem;
 	}
+	/* the VXLAN port of every spanning bridge with an instance here (named below) */
+	for (i = 0; lab->local >= 0 && i < lab->nbridges; i++) {
+		const struct nsnet_lab_bridge *b = &lab->bridges[i];
+		struct nsnet_wire *w;
+
+		if (!b->spans || !nsnet_lab_bridge_local(lab, i))
+			continue;
+		if (nsnet__grow(&v, &cap, n + 1, sizeof(*v)) < 0)
+			goto nomem;
+		w = &v[n++];
+		memset(w, 0, sizeof(*w));
+		w->kind = NSNET_WIRE_VXBR;
+		w->link = -1;
+		w->node[0] = w->node[1] = w->iface[0] = w->iface[1] = w->bridge[1] = -1;
+		w->rnode = w->riface = -1;
+		w->bridge[0] = (int)i;
+		snprintf(w->vxname, sizeof(w->vxname), "nsx%06x", b->vni);
+		w->mtu[0] = b->mtu;
+		w->vni = b->vni;
+		w->peers = b->on_hosts & ~(1ull << lab->local);
+		if (wire_key(lab, w) < 0)
+			goto nomem;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].kind == NSNET_WIRE_VXBR)
+			v[i].host[0] = v[i].vxname;	/* (v no longer moves) */
 	*out = v;
 	*nout = n;
 	return 0;
@@ -248,7 +327,7 @@ static int nat_eq(const struct nsnet_lab *a, const struct nsnet_lab *b)
 
 static int nat_wanted(const struct nsnet_lab *l)
 {
-	return l && (l->nat.nmasq || l->nat.nfwd);
+	return l && (l->nat.nmasq || l->nat.nfwd) && l->local <= 0;
 }
 
 /* ---- plan building ----------------------------------------------------------------- */
@@ -304,20 +383,41 @@ static int map_build(struct nsnet__map *m, const char *(*key)(const void *, size
 	for (i = 0; i < n; i++) {
 		const char *k = key(base, i, arg);
 
-		if (nsnet__map_put(m, k, strlen(k), (long)i, NULL) < 0)
+		if (k && nsnet__map_put(m, k, strlen(k), (long)i, NULL) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
+/* Multi-host labs: only what lives on this machine (keys NULL otherwise). */
+static int nloc(const struct nsnet_lab *l, size_t i)
+{
+	return nsnet_lab_node_local(l, i);
+}
+
+static int bloc(const struct nsnet_lab *l, size_t b)
+{
+	return nsnet_lab_bridge_local(l, b);
+}
+
+/* The bridge's addresses are on its home host. */
+static int bhome(const struct nsnet_lab *l, size_t b)
+{
+	return l->local < 0 || l->bridges[b].host_idx == l->local;
+}
+
 static const char *node_key(const void *base, size_t i, void *arg)
 {
-	return ((const struct nsnet_lab *)base)->nodes[i].ns;
+	const struct nsnet_lab *l = base;
+
+	return nloc(l, i) ? l->nodes[i].ns : NULL;
 }
 
 static const char *bridge_key(const void *base, size_t i, void *arg)
 {
-	return ((const struct nsnet_lab *)base)->bridges[i].name;
+	const struct nsnet_lab *l = base;
+
+	return bloc(l, i) ? l->bridges[i].name : NULL;
 }
 
 static const char *wire_key_of(const void *base, size_t i, void *arg)
@@ -607,7 +707,7 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 
 	/* nodes: which are kept (same namespace, still there) */
 	for (i = 0; to && i < to->nnodes; i++) {
-		long f = from ? lookup(&fnodes, to->nodes[i].ns) : -1;
+		long f = from && nloc(to, i) ? lookup(&fnodes, to->nodes[i].ns) : -1;
 
 		t2f[i] = (f >= 0 && !(gone && gone[f])) ? f : -1;
 	}
@@ -616,42 +716,46 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 	for (i = 0; from && i < from->nbridges; i++) {
 		long t = to ? lookup(&tbr, from->bridges[i].name) : -1;
 
-		if (t >= 0)
+		if (t >= 0 || !bloc(from, i))
 			continue;
 		emit(&c, NSNET_OP_DEL, NSNET_OBJ_BRIDGE, (int)i, -1, -1);
-		for (k = 0; k < from->bridges[i].naddrs; k++)
+		for (k = 0; bhome(from, i) && k < from->bridges[i].naddrs; k++)
 			emit_impl(&c, NSNET_OP_DEL, NSNET_OBJ_BRADDR, (int)i, -1, (int)k);
 	}
 	for (i = 0; to && i < to->nbridges; i++) {
 		const struct nsnet_lab_bridge *tb = &to->bridges[i];
 		long f = from ? lookup(&fbr, tb->name) : -1;
 		struct nsnet_op *op;
+		size_t fna;
 
+		if (!bloc(to, i))
+			continue;
 		if (f < 0) {
 			emit(&c, NSNET_OP_ADD, NSNET_OBJ_BRIDGE, (int)i, -1, -1);
-			for (k = 0; k < tb->naddrs; k++)
+			for (k = 0; bhome(to, i) && k < tb->naddrs; k++)
 				emit(&c, NSNET_OP_ADD, NSNET_OBJ_BRADDR, (int)i, -1, (int)k);
 			continue;
 		}
 		const struct nsnet_lab_bridge *fb = &from->bridges[f];
 
+		fna = bhome(from, (size_t)f) ? fb->naddrs : 0;
 		if (fb->mtu != tb->mtu) {
 			op = emit(&c, NSNET_OP_MOD, NSNET_OBJ_BRIDGE, (int)i, -1, -1);
 			if (op)
 				op->fa = (int)f, op->mod = NSNET_MOD_MTU0;
 		}
-		for (k = 0; k < fb->naddrs; k++) {
+		for (k = 0; k < fna; k++) {
 			int keep = 0;
 
-			for (j = 0; j < tb->naddrs && !keep; j++)
+			for (j = 0; bhome(to, i) && j < tb->naddrs && !keep; j++)
 				keep = prefix_eq(&fb->addrs[k].p, &tb->addrs[j].p);
 			if (!keep)
 				emit(&c, NSNET_OP_DEL, NSNET_OBJ_BRADDR, (int)f, -1, (int)k);
 		}
-		for (j = 0; j < tb->naddrs; j++) {
+		for (j = 0; bhome(to, i) && j < tb->naddrs; j++) {
 			int have = 0;
 
-			for (k = 0; k < fb->naddrs && !have; k++)
+			for (k = 0; k < fna && !have; k++)
 				have = prefix_eq(&fb->addrs[k].p, &tb->addrs[j].p);
 			if (!have)
 				emit(&c, NSNET_OP_ADD, NSNET_OBJ_BRADDR, (int)i, -1, (int)j);
@@ -694,7 +798,7 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 			int swap = 0;
 
 			/* ends may be listed the other way round in "from" */
-			if (w->kind != NSNET_WIRE_BRIDGE) {
+			if (w->kind == NSNET_WIRE_CABLE || w->kind == NSNET_WIRE_BRBR) {
 				char a[300], b[300];
 
 				nsnet_wire_end_fmt(to, w, 0, a, sizeof(a));
@@ -728,10 +832,14 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 	for (i = 0; from && i < from->nnodes; i++) {
 		long t = to ? lookup(&tnodes, from->nodes[i].ns) : -1;
 
+		if (!nloc(from, i))
+			continue;
 		if (t < 0 || t2f[t] < 0)
 			plan_node_all(&c, from, (int)i, NSNET_OP_DEL);
 	}
 	for (i = 0; to && i < to->nnodes; i++) {
+		if (!nloc(to, i))
+			continue;
 		if (t2f[i] < 0) {
 			plan_node_all(&c, to, (int)i, NSNET_OP_ADD);
 			continue;
@@ -740,7 +848,7 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 			       twnew + toff[i]);
 	}
 
-	/* NAT: the whole table; forwards also need hairpin on new bridge ports */
+	/* NAT: the whole table (the first host's); forwards need hairpin on new bridge ports */
 	if (nat_wanted(from) && !nat_wanted(to)) {
 		emit(&c, NSNET_OP_DEL, NSNET_OBJ_NAT, -1, -1, -1);
 	} else if (!nat_wanted(from) && nat_wanted(to)) {
@@ -861,8 +969,15 @@ const char *nsnet_wire_end_fmt(const struct nsnet_lab *lab, const struct nsnet_w
 	if (w->node[e] >= 0)
 		snprintf(buf, len, "%s:%s", lab->nodes[w->node[e]].name,
 			 lab->nodes[w->node[e]].ifaces[w->iface[e]].name);
-	else
+	else if (w->bridge[e] >= 0)
 		snprintf(buf, len, "%s/%s", lab->bridges[w->bridge[e]].name, w->host[e]);
+	else if (w->kind == NSNET_WIRE_VXNODE)
+		snprintf(buf, len, "%s:%s on host %s (vxlan %u)", lab->nodes[w->rnode].name,
+			 lab->nodes[w->rnode].ifaces[w->riface].name,
+			 lab->hosts[lab->nodes[w->rnode].host_idx].name, w->vni);
+	else
+		snprintf(buf, len, "vxlan %u to %d other host(s)", w->vni,
+			 __builtin_popcountll(w->peers));
 	return buf;
 }
 

@@ -63,6 +63,15 @@ void nsnet_neigh_msg(struct nlmsghdr *nlh, int ifindex, const struct nsnet_prefi
 void nsnet_neigh_add(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix *dst,
 		     const uint8_t lladdr[6]);
 void nsnet_neigh_del(struct nsnet_nl *nl, int ifindex, const struct nsnet_prefix *dst);
+/*
+ * Forwarding-database entry of a VXLAN device (bridge fdb append … dst IP
+ * self permanent): @lladdr (all zeros: every broadcast/unknown frame) is sent
+ * to the tunnel endpoint @dst. Pure builder and batched request.
+ */
+void nsnet_fdb_msg(struct nlmsghdr *nlh, int ifindex, const uint8_t lladdr[6],
+		   const struct nsnet_prefix *dst);
+void nsnet_fdb_append(struct nsnet_nl *nl, int ifindex, const uint8_t lladdr[6],
+		      const struct nsnet_prefix *dst);
 int nsnet_neigh_list(struct nsnet_nl *nl, int family, struct nsnet_neigh_info **v,
 		     struct nsnet_err *err);
 

@@ -35,6 +35,12 @@ struct nsnet_lab_bridge {
 	struct nsnet_prefix subnet6;
 	int mtu;			/* 0: default */
 	struct nsnet_loc loc;
+	/* multi-host labs (hosts:) */
+	char *host;			/* "host:" as written, NULL: the first host */
+	int host_idx;			/* home host (its addresses live there); -1 no hosts */
+	uint32_t vni;			/* "vni:" or derived, when the bridge spans hosts */
+	int spans;			/* 1 if it has ports on more than one host */
+	uint64_t on_hosts;		/* bit per host with an instance of it (< 64 hosts) */
 };
 
 enum nsnet_iface_kind {
@@ -83,6 +89,8 @@ struct nsnet_lab_node {
 	struct nsnet_loc *cmd_locs;
 	size_t ncmds;
 	struct nsnet_loc loc;
+	char *host;			/* "host:" as written (multi-host labs) */
+	int host_idx;			/* -1: no hosts */
 };
 
 /* One end of a cable: "node:iface" or "bridge". */
@@ -98,6 +106,17 @@ struct nsnet_lab_link {
 	struct nsnet_lab_end end[2];
 	int mtu;
 	char *host_name[2];		/* host-side veth names when an end is a bridge */
+	struct nsnet_loc loc;
+	uint32_t vni;			/* node<->node cable across hosts: "vni:" or derived */
+	int spans;			/* its two nodes are on different hosts */
+};
+
+/* A machine of a multi-host lab: its underlay address, interface and MTU. */
+struct nsnet_lab_host {
+	char *name;
+	struct nsnet_prefix addr;	/* underlay address (no prefix length) */
+	char *dev;			/* underlay interface, NULL: any (routing decides) */
+	int mtu;			/* underlay MTU; 0: 1500 */
 	struct nsnet_loc loc;
 };
 
@@ -134,7 +153,28 @@ struct nsnet_lab {
 	struct nsnet_lab_link *links;
 	size_t nlinks;
 	struct nsnet_lab_nat nat;
+	/* multi-host labs: nothing changes without hosts: */
+	struct nsnet_lab_host *hosts;
+	size_t nhosts;
+	uint16_t vxlan_port;		/* "vxlan_port:", 0: 4789 */
+	struct nsnet_loc hosts_loc;
+	int local;			/* the host this machine brings up (-1: all; see
+					   nsnet_lab_set_host) */
 };
+
+/* UDP port of a lab's VXLAN segments. */
+#define NSNET_VXLAN_PORT 4789
+
+/*
+ * Choose the part of a multi-host lab this machine brings up: host @name, or
+ * with NULL the host whose underlay address is an address of this machine
+ * (network namespace). A lab without hosts: needs nothing (returns 0).
+ * -EINVAL/-ENOENT with the reason in @err.
+ */
+int nsnet_lab_set_host(struct nsnet_lab *lab, const char *name, struct nsnet_err *err);
+/* 1 if node @i / bridge @b of @lab is (has an instance) on the local host. */
+int nsnet_lab_node_local(const struct nsnet_lab *lab, size_t i);
+int nsnet_lab_bridge_local(const struct nsnet_lab *lab, size_t b);
 
 /*
  * Parse a lab file (YAML). Pure: no system access. On error returns -EINVAL

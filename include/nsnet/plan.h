@@ -49,6 +49,10 @@ enum nsnet_wire_kind {
 	NSNET_WIRE_BRIDGE = 0,	/* end 0 a node interface, end 1 a host veth on a bridge */
 	NSNET_WIRE_CABLE,	/* both ends node interfaces (links[]) */
 	NSNET_WIRE_BRBR,	/* both ends host veths, each on a bridge (links[]) */
+	NSNET_WIRE_VXNODE,	/* multi-host: end 0 a node interface that is a VXLAN device
+				   to the host of the cable's other end (end 1: remote) */
+	NSNET_WIRE_VXBR,	/* multi-host: end 0 a host VXLAN port of a spanning bridge,
+				   FDB entries to the other hosts with an instance of it */
 };
 
 struct nsnet_wire {
@@ -60,6 +64,11 @@ struct nsnet_wire {
 	const uint8_t *mac[2];	/* NULL: kernel's choice */
 	int link;		/* links[] index, -1 if from an interface's "bridge:" */
 	char *key;		/* identity */
+	/* VXLAN wires */
+	uint32_t vni;
+	uint64_t peers;		/* hosts at the other end(s), a bit per host */
+	int rnode, riface;	/* VXNODE: the remote node's end (for messages) */
+	char vxname[16];	/* VXBR: the host device's name */
 };
 
 struct nsnet_op {
