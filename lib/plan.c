@@ -864,7 +864,8 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 	}
 	if (c.nomem)
 		goto out;
-	qsort(p->ops, p->n, sizeof(*p->ops), cmp_op);
+	if (p->n)
+		qsort(p->ops, p->n, sizeof(*p->ops), cmp_op);
 	*out = p;
 	p = NULL;
 	ret = 0;
@@ -946,7 +947,8 @@ int nsnet_plan_inverse(const struct nsnet_plan *p, struct nsnet_plan **out,
 				q->n--;
 		}
 	}
-	qsort(q->ops, q->n, sizeof(*q->ops), cmp_op);
+	if (q->n)
+		qsort(q->ops, q->n, sizeof(*q->ops), cmp_op);
 	*out = q;
 	return 0;
 }

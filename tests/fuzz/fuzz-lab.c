@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "nsnet/lab.h"
+#include "nsnet/plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,8 +19,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nsnet_lab *lab = NULL;
 	struct nsnet_err err = { 0 };
 
-	if (nsnet_lab_parse((const char *)data, size, "fuzz.yaml", &lab, &err) == 0)
-		nsnet_lab_check(lab, &err);
+	if (nsnet_lab_parse((const char *)data, size, "fuzz.yaml", &lab, &err) == 0 &&
+	    nsnet_lab_check(lab, &err) == 0) {
+		/* every host's part of a multi-host lab: wires, VXLAN segments, plan text */
+		size_t h = 0, i;
+
+		do {
+			struct nsnet_plan *p = NULL;
+			char line[2048];
+
+			if (lab->nhosts)
+				lab->local = (int)h;
+			if (nsnet_plan_make(NULL, lab, NULL, &p, &err) == 0)
+				for (i = 0; i < p->n; i++)
+					nsnet_plan_fmt(p, i, line, sizeof(line));
+			nsnet_plan_free(p);
+		} while (++h < lab->nhosts);
+	}
 	nsnet_lab_free(lab);
 	return 0;
 }
