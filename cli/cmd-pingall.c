@@ -63,12 +63,20 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 	for (i = 0; i < np; i++) {
 		const struct nsnet_lab_node *a = &lab->nodes[rp[i].src], *b = &lab->nodes[rp[i].dst];
 		const struct nsnet_link_info *sl = find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
-		const struct nsnet_link_info *dl = find_if(&nls[rp[i].dst], b->ifaces[rp[i].dst_iface].name);
+		const struct nsnet_lab_iface *df = &b->ifaces[rp[i].dst_iface];
+		const struct nsnet_link_info *dl = NULL;
+		const uint8_t *mac = NULL;
 
-		if (!sl || !dl || !dl->has_mac || !nsnet_lab_node_local(lab, rp[i].dst))
-			continue;	/* missing (the ping will say so) or on another host */
+		if (nsnet_lab_node_local(lab, rp[i].dst)) {
+			dl = find_if(&nls[rp[i].dst], df->name);
+			mac = dl && dl->has_mac ? dl->mac : NULL;
+		} else if (df->has_mac) {
+			mac = df->mac;	/* on another host: its derived MAC (nsnet-lab(5)) */
+		}
+		if (!sl || !mac)
+			continue;	/* missing: the ping will say so */
 		if (add)
-			nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, dl->mac);
+			nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, mac);
 		else
 			nsnet_neigh_del(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr);
 	}

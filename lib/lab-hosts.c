@@ -105,6 +105,8 @@ static int seg_cmp(const void *a, const void *b)
 	return x->vni < y->vni ? -1 : x->vni > y->vni;
 }
 
+static void derive_macs(struct nsnet_lab *lab);
+
 int nsnet__lab_check_hosts(struct nsnet_lab *lab, struct nsnet_err *err)
 {
 	struct seg *segs = NULL;
@@ -294,7 +296,52 @@ int nsnet__lab_check_hosts(struct nsnet_lab *lab, struct nsnet_err *err)
 					   segs[i].what, segs[i - 1].what);
 	}
 	free(segs);
+	if (!ret)
+		derive_macs(lab);
 	return ret;
+}
+
+/*
+ * Interfaces on a segment that spans hosts get a MAC derived from (lab, node,
+ * interface) unless the file gives one: every host then knows every remote
+ * node's MAC without asking (pingall writes static neighbour entries for
+ * remote nodes too), and a node keeps its MAC when its part is recreated.
+ */
+static void derive_mac(const struct nsnet_lab *lab, struct nsnet_lab_node *n,
+		       struct nsnet_lab_iface *f)
+{
+	uint32_t a = nsnet__hash_strs(lab->name, n->name, f->name, NULL);
+	uint32_t b = nsnet__hash_strs(f->name, n->name, lab->name, "mac", NULL);
+
+	if (f->has_mac)
+		return;
+	f->mac[0] = 0x0a;	/* locally administered, unicast */
+	f->mac[1] = (uint8_t)(a >> 24);
+	f->mac[2] = (uint8_t)(a >> 16);
+	f->mac[3] = (uint8_t)(a >> 8);
+	f->mac[4] = (uint8_t)a;
+	f->mac[5] = (uint8_t)b;
+	f->has_mac = 1;
+}
+
+static void derive_macs(struct nsnet_lab *lab)
+{
+	size_t i, j;
+	int e;
+
+	for (i = 0; i < lab->nnodes; i++)
+		for (j = 0; j < lab->nodes[i].nifaces; j++) {
+			struct nsnet_lab_iface *f = &lab->nodes[i].ifaces[j];
+
+			if (f->kind == NSNET_IFACE_BRIDGE && lab->bridges[f->bridge_idx].spans)
+				derive_mac(lab, &lab->nodes[i], f);
+		}
+	for (i = 0; i < lab->nlinks; i++)
+		for (e = 0; lab->links[i].spans && e < 2; e++) {
+			struct nsnet_lab_node *n = &lab->nodes[lab->links[i].end[e].node_idx];
+
+			derive_mac(lab, n, &n->ifaces[lab->links[i].end[e].iface_idx]);
+		}
 }
 
 int nsnet_lab_node_local(const struct nsnet_lab *lab, size_t i)

@@ -84,9 +84,16 @@ check_eq "overlay MTU 1450 on b:eth0, b:eth1 and h2's bridge" "1450 1450 1450" \
 check_eq "addresses of lan are on its home host only" "0" \
 	"$(on h2 ip -j addr show lan | jq '[.[0].addr_info[] | select(.scope == "global")] | length')"
 
+mac_b=$(on h2 ip -n b -j link show eth0 | jq -r '.[0].address')
+check_match "b:eth0 has a MAC derived from the lab (locally administered)" '^0a:' "$mac_b"
 for h in h1 h2 h3; do
 	check "pingall on $h: its nodes reach every node of the lab (v4 + v6)" on $h "$NSNET" pingall -W 5
+	check "… again with static neighbour entries (remote MACs from the lab)" \
+		on $h "$NSNET" pingall -W 5 --neigh static
 done
+check_eq "… which leave no neighbour entry behind in a" "" \
+	"$(on h1 ip -n a neigh show nud permanent)"
+
 check_match "… h3's c pings a and b across hosts" 'c -> a b' "$(on h3 "$NSNET" pingall)"
 check "routed across hosts: c reaches a's cable address via the gateway on h1" \
 	on h3 ip netns exec c ping -c1 -W2 192.168.50.254
@@ -119,6 +126,9 @@ check "… and the first still passes" on h3 "$NSNET" pingall -l mh
 # down on one host: its part goes, the others stay
 before_h1=$(links_of h1)
 check "down mh on h2" on h2 "$NSNET" down -q mh
+check "… up again" on h2 "$NSNET" up -q "$TMP/lab.yaml"
+check_eq "… b:eth0 has the same MAC" "$mac_b" "$(on h2 ip -n b -j link show eth0 | jq -r '.[0].address')"
+check "… down again" on h2 "$NSNET" down -q mh
 check_eq "h2: mh's namespace gone, mh2's stays" "y" "$(on h2 ls /run/netns | tr '\n' ' ' | sed 's/ $//')"
 check_eq "h1 untouched by h2's down" "$before_h1" "$(links_of h1)"
 check "a still reaches c (h1 <-> h3) with h2 gone" on h1 ip netns exec a ping -c1 -W2 192.168.50.3
