@@ -867,6 +867,43 @@ static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, 
 	}
 }
 
+/*
+ * Multi-host labs: the VXLAN devices inside nodes ("vxns NS IF"), deleted
+ * before their namespaces go, so that their VNI is free again at once (their
+ * UDP socket lives in the host's namespace until the node's is cleaned up).
+ */
+static void del_node_tunnels(const struct journal *j)
+{
+	char ns[300], ifname[64];
+	struct nsnet_nsid id;
+	int i;
+
+	for (i = 0; i < j->n; i++) {
+		struct nsnet_nl *nl = NULL;
+		struct stat st;
+		char path[PATH_MAX];
+		int fd;
+
+		if (sscanf(j->lines[i], "vxns %299s %63s", ns, ifname) != 2 ||
+		    nsnet_netns_name_check(ns, NULL) < 0 || !recorded_ino(j, ns, &id))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", nsnet_netns_dir(), ns);
+		if (stat(path, &st) < 0 || (unsigned long)st.st_dev != id.dev ||
+		    (unsigned long)st.st_ino != id.ino)
+			continue;	/* not ours (any more) */
+		fd = nsnet_netns_open(ns, NULL);
+		if (fd < 0)
+			continue;
+		if (nsnet_nl_open(&nl, fd, NULL) == 0) {
+			nsnet_link_del(nl, 0, ifname);
+			nsnet_nl_ignore(nl, ENODEV, 0);
+			nsnet_nl_flush(nl, NULL);
+			nsnet_nl_close(nl);
+		}
+		close(fd);
+	}
+}
+
 static int journaled_link(const struct journal *j, const char *name)
 {
 	int i;
@@ -1023,6 +1060,7 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 	ret = del_link_group(name, &j, err);
 	if (ret < 0)
 		goto out;
+	del_node_tunnels(&j);
 	del_namespaces(&j, progress, parg);
 	if (ret == 0) {
 		ret = del_links(name, &j, err);

@@ -1230,6 +1230,18 @@ static int journal_intents(struct xctx *x)
 			for (e = 0; e < 2 && ret == 0; e++)
 				if (w->host[e])
 					ret = append_line(&buf, &len, &cap, "link ", w->host[e]);
+			if (w->kind == NSNET_WIRE_VXNODE && ret == 0) {
+				/*
+				 * A VXLAN device inside a node holds its UDP socket (and
+				 * VNI) in the host's namespace until the node's namespace
+				 * is cleaned up, asynchronously: down deletes it first.
+				 */
+				char l[600];
+
+				snprintf(l, sizeof(l), "%s %s", x->to->nodes[w->node[0]].ns,
+					 x->to->nodes[w->node[0]].ifaces[w->iface[0]].name);
+				ret = append_line(&buf, &len, &cap, "vxns ", l);
+			}
 			break;
 		}
 		case NSNET_OBJ_NAT:

@@ -106,6 +106,18 @@ check "DF ping at the MTU over the cross-host cable" \
 check_match "status on h2: peers answer, tunnels up" "peer h1 +10.200.0.1 +answers" "$(on h2 "$NSNET" status)"
 check "status on h2: health ok" on h2 "$NSNET" status
 
+# a converge of one host's part: node d joins on h3
+{ cat "$TMP/lab.yaml"; } | sed 's/^links:/  d:\n    host: h3\n    interfaces:\n      eth0: { bridge: lan, addresses: [192.168.50.4\/24] }\nlinks:/' > "$TMP/lab-d.yaml"
+check_eq "diff on h3: node d and its cable, address" "+ node d|+ link d:eth0 -- lan/d-eth0|+ addr d:eth0 192.168.50.4/24" \
+	"$(on h3 "$NSNET" diff "$TMP/lab-d.yaml" | tr '\n' '|' | sed 's/|$//')"
+ino_c=$(on h3 stat -c %i /run/netns/c)
+check "converge h3 to the file with d" on h3 "$NSNET" up -q "$TMP/lab-d.yaml"
+check_eq "… c kept its namespace" "$ino_c" "$(on h3 stat -c %i /run/netns/c)"
+check "… d (h3) reaches a (h1) across the spanning bridge" on h3 ip netns exec d ping -c1 -W2 192.168.50.1
+check_eq "… h1 did not change" "a" "$(on h1 ls /run/netns | tr '\n' ' ' | sed 's/ $//')"
+check "converge h3 back" on h3 "$NSNET" up -q "$TMP/lab.yaml"
+check_eq "… d is gone" "c" "$(on h3 ls /run/netns | tr '\n' ' ' | sed 's/ $//')"
+
 # iperf3 across the cable tunnel
 on h2 ip netns exec b iperf3 -s -1 -p 5201 > /dev/null 2>&1 & srv=$!
 wait_for 5 on h2 ip netns exec b sh -c "ss -ltn | grep -q :5201"
@@ -133,6 +145,20 @@ check_eq "h2: mh's namespace gone, mh2's stays" "y" "$(on h2 ls /run/netns | tr 
 check_eq "h1 untouched by h2's down" "$before_h1" "$(links_of h1)"
 check "a still reaches c (h1 <-> h3) with h2 gone" on h1 ip netns exec a ping -c1 -W2 192.168.50.3
 check_fail "a no longer reaches b" on h1 ip netns exec a ping -c1 -W1 192.168.50.2
+
+# crash at every kernel operation of h2's part: down leaves h2 as it was
+on h2 "$NSNET" down -q mh
+snap_h2() { on h2 sh -c 'ip -j link show | jq -c "[.[].ifname] | sort"; ls /run/netns /run/nsnet; ip -j -d link show | jq -c "[.[] | select(.linkinfo.info_kind == \"vxlan\") | .ifname]"'; }
+before=$(snap_h2) bad=0 k=1
+while [ $k -le 80 ]; do
+	NSNET_CRASH_AT=$k on h2 "$NSNET" up -q "$TMP/lab.yaml" > /dev/null 2>&1; rc=$?
+	on h2 "$NSNET" down -q mh > /dev/null 2>&1
+	[ "$(snap_h2)" = "$before" ] || { bad=$((bad + 1)); not_ok "crash at op $k left: $(snap_h2)"; }
+	[ $rc = 0 ] && break	# past the last operation: the up completed
+	k=$((k + 1))
+done
+check_eq "kill -9 at each of $((k - 1)) kernel operations of h2's up, then down: h2 as before" 0 "$bad"
+check "… and the last run came up whole" test "$k" -lt 80
 
 for h in h1 h2 h3; do on $h "$NSNET" down -q mh; on $h "$NSNET" down -q mh2; done
 for h in h1 h2 h3; do
