@@ -193,3 +193,40 @@ check_eq "… and its last event is \"lab down\"" "lab down" "$(tail -1 "$EV" | 
 check_eq "… after the nodes went" "3" "$(nsel '.event=="node" and .action=="del" and (.node=="red" or .node=="blue" or .node=="orange")')"
 ip netns del other; ip link del dummy0
 check_eq "no namespace left" "" "$(ip netns list)"
+
+# ---- a converge (nsnet up of a changed file): nodes and objects follow the lab ----------------
+cat > "$TMP/a.yaml" <<'EOF'
+name: conv
+bridges:
+  br0: { addresses: [10.60.0.1/24] }
+nodes:
+  n1: { interfaces: { eth0: { bridge: br0, addresses: [10.60.0.11/24] } } }
+  n2: { interfaces: { eth0: { bridge: br0, addresses: [10.60.0.12/24] } } }
+EOF
+cat > "$TMP/b.yaml" <<'EOF'
+name: conv
+bridges:
+  br0: { addresses: [10.60.0.1/24] }
+nodes:
+  n1: { interfaces: { eth0: { bridge: br0, addresses: [10.60.0.11/24, 10.60.0.21/24] } } }
+  n3: { interfaces: { eth0: { bridge: br0, addresses: [10.60.0.13/24] } } }
+EOF
+EV=$TMP/conv.json
+check "nsnet up a.yaml" $N up "$TMP/a.yaml"
+$N events -j -l conv > "$EV" 2>&1 & CV=$!; PIDS+=($CV)
+check "ready (2 nodes)" wait_for 5 has '.event=="lab" and .action=="ready" and .nodes==2'
+check "nsnet up b.yaml converges the running lab" $N up "$TMP/b.yaml"
+check "node n3 added" wait_for 5 has '.event=="node" and .action=="add" and .node=="n3"'
+check "… n3:eth0 with 10.60.0.13/24" wait_for 5 \
+	has '.node=="n3" and .ifname=="eth0" and .event=="addr" and .action=="add" and .address=="10.60.0.13/24"'
+check "… its host end (a new link of the lab on the host)" wait_for 5 \
+	has '.node=="host" and .event=="link" and .action=="add" and .kind=="veth"'
+check "node n2 removed" wait_for 5 has '.event=="node" and .action=="del" and .node=="n2"'
+check "n1:eth0 addr add 10.60.0.21/24" wait_for 5 \
+	has '.node=="n1" and .ifname=="eth0" and .event=="addr" and .action=="add" and .address=="10.60.0.21/24"'
+ip -n n3 link set eth0 down
+check "n3 is watched like the others" wait_for 5 has '.node=="n3" and .ifname=="eth0" and .state=="down"'
+check_eq "nothing about n1's unchanged address" 0 "$(nsel '.node=="n1" and .address=="10.60.0.11/24"')"
+check "nsnet down conv" $N down conv
+wait "$CV"; st=$?
+check_eq "… ends that stream with exit 0" "0 lab down" "$st $(tail -1 "$EV" | jq -r '"\(.event) \(.action)"')"
