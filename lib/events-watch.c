@@ -102,6 +102,7 @@ struct nsnet_events {
 	int started;			/* initial set-up done: new nodes are reported */
 	int nseeding, ready_sent;
 	uint64_t reread_at;		/* 0: none due */
+	uint64_t netns_watch_at;	/* no namespace directory yet: look again then */
 	int down;
 	struct evsock *dead;		/* closed during this turn, freed at its end */
 	char *rbuf;
@@ -154,7 +155,7 @@ static int host_wanted(const struct nsnet_events *w, const struct nsnet_event *e
 
 static void deliver(struct nsnet_events *w, struct evsock *s, struct nsnet_event *ev)
 {
-	if (s && !s->node && !host_wanted(w, ev))
+	if (!w->fn || (s && !s->node && !host_wanted(w, ev)))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ev->time);
 	ev->lab = w->lab;
@@ -313,14 +314,22 @@ static int dump_req(struct evsock *s, uint16_t type)
 
 static const uint16_t phase_req[] = { 0, RTM_GETLINK, RTM_GETADDR, RTM_GETQDISC };
 
-/* Start a dump sequence (links, addresses, qdiscs). */
-static void dump_start(struct evsock *s, int quiet)
+static void seeded(struct nsnet_events *w, struct evsock *s);
+
+/*
+ * Start a dump sequence (links, addresses, qdiscs). If the request cannot be
+ * sent (no memory), the socket counts as seeded with what notifications
+ * bring; the next overrun tries again.
+ */
+static void dump_start(struct nsnet_events *w, struct evsock *s, int quiet)
 {
 	nsnet_ev_track_begin(s->t);
 	s->quiet_dump = quiet;
 	s->phase = PH_LINK;
-	if (dump_req(s, RTM_GETLINK) < 0)
-		s->phase = PH_IDLE;	/* cannot happen short of no memory; resync later */
+	if (dump_req(s, RTM_GETLINK) < 0) {
+		s->phase = PH_IDLE;
+		seeded(w, s);
+	}
 }
 
 /* Every socket there at the start has its first dumps: say so, once. */
@@ -365,7 +374,7 @@ static void dump_next(struct nsnet_events *w, struct evsock *s)
 	seeded(w, s);
 	if (s->resync) {
 		s->resync = 0;
-		dump_start(s, 0);
+		dump_start(w, s, 0);
 	}
 }
 
@@ -373,7 +382,7 @@ static void overrun(struct nsnet_events *w, struct evsock *s)
 {
 	deliver_simple(w, s, NSNET_EV_OVERRUN, 0);
 	if (s->phase == PH_IDLE)
-		dump_start(s, 0);
+		dump_start(w, s, 0);
 	else
 		s->resync = 1;
 }
@@ -533,7 +542,7 @@ static int node_open(struct nsnet_events *w, struct evnode *nd, int report)
 		deliver_simple(w, s, NSNET_EV_NODE, NSNET_EV_ADD);
 	s->seeding = 1;
 	w->nseeding++;
-	dump_start(s, !report);
+	dump_start(w, s, !report);
 	return 0;
 }
 
@@ -565,11 +574,39 @@ static void reconcile(struct nsnet_events *w, struct evnode *nd)
 	nd->next_try = now_ms() + nd->delay;
 }
 
+#define NETNS_WATCH_MS 200
+
+/*
+ * Watch the namespace directory. It may not exist yet (a lab of bridges only,
+ * a fresh host): then look again every NETNS_WATCH_MS, and once it is there,
+ * bring every node in line (what was created meanwhile).
+ */
+static void watch_netns(struct nsnet_events *w)
+{
+	size_t i;
+
+	if (w->wd_netns >= 0)
+		return;
+	w->wd_netns = inotify_add_watch(w->ino_fd, nsnet_netns_dir(),
+					IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+					IN_ONLYDIR);
+	if (w->wd_netns < 0) {
+		w->netns_watch_at = now_ms() + NETNS_WATCH_MS;
+		return;
+	}
+	w->netns_watch_at = 0;
+	for (i = 0; i < w->nnodes && w->started; i++)
+		reconcile(w, &w->nodes[i]);
+}
+
 static void arm_timer(struct nsnet_events *w)
 {
 	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
 	uint64_t due = w->reread_at, now = now_ms();
 	size_t i;
+
+	if (w->netns_watch_at && (!due || w->netns_watch_at < due))
+		due = w->netns_watch_at;
 
 	for (i = 0; i < w->nnodes; i++)
 		if (w->nodes[i].pending && (!due || w->nodes[i].next_try < due))
@@ -739,8 +776,10 @@ static void handle_inotify(struct nsnet_events *w)
 				}
 			}
 			if (ie->mask & IN_IGNORED) {
-				if (ie->wd == w->wd_netns)
+				if (ie->wd == w->wd_netns) {
 					w->wd_netns = -1;
+					w->netns_watch_at = now_ms() + NETNS_WATCH_MS;
+				}
 				if (ie->wd == w->wd_state)
 					w->wd_state = -1;
 			}
@@ -757,6 +796,8 @@ static void handle_timer(struct nsnet_events *w, struct nsnet_err *err)
 		return;
 	if (w->reread_at && w->reread_at <= now && reread(w, err) == -ENOENT)
 		w->down = 1;
+	if (w->netns_watch_at && w->netns_watch_at <= now && !w->down)
+		watch_netns(w);
 	for (i = 0; i < w->nnodes && !w->down; i++)
 		if (w->nodes[i].pending && w->nodes[i].next_try <= now)
 			reconcile(w, &w->nodes[i]);
@@ -810,16 +851,13 @@ int nsnet_events_open(struct nsnet_events **out, const char *lab,
 		ret = nsnet_err_set(err, -ENOENT, "lab \"%s\" is not up", lab);
 		goto fail;
 	}
-	/* the directory may not exist (a lab of bridges only); then no node can appear */
-	w->wd_netns = inotify_add_watch(w->ino_fd, nsnet_netns_dir(),
-					IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-					IN_ONLYDIR);
+	watch_netns(w);
 	ret = sock_open(w, -1, &w->host, err);
 	if (ret < 0)
 		goto fail;
 	w->host->seeding = 1;
 	w->nseeding++;
-	dump_start(w->host, 1);
+	dump_start(w, w->host, 1);
 	ret = reread(w, err);
 	if (ret == -ENOENT)
 		ret = nsnet_err_set(err, -ENOENT, "lab \"%s\" is not up", lab);

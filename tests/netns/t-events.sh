@@ -230,3 +230,24 @@ check_eq "nothing about n1's unchanged address" 0 "$(nsel '.node=="n1" and .addr
 check "nsnet down conv" $N down conv
 wait "$CV"; st=$?
 check_eq "… ends that stream with exit 0" "0 lab down" "$st $(tail -1 "$EV" | jq -r '"\(.event) \(.action)"')"
+
+# ---- no namespace directory yet (a lab of bridges only): nodes still appear --------------------
+cat > "$TMP/c.yaml" <<'EOF'
+name: bare
+bridges:
+  br9: { addresses: [10.61.0.1/24] }
+EOF
+sed 's/^  br9.*/&\nnodes:\n  m1: { interfaces: { eth0: { bridge: br9, addresses: [10.61.0.11\/24] } } }/' \
+	"$TMP/c.yaml" > "$TMP/d.yaml"
+export NSNET_NETNS_DIR=/run/netns/not-yet
+EV=$TMP/bare.json
+check "a lab of one bridge, the namespace directory absent" sh -c "$N up $TMP/c.yaml && ! test -e $NSNET_NETNS_DIR"
+$N events -j -l bare > "$EV" 2>&1 & BV=$!; PIDS+=($BV)
+check "ready (0 nodes)" wait_for 5 has '.event=="lab" and .action=="ready" and .nodes==0'
+check "a converge adds node m1 (and the directory)" $N up "$TMP/d.yaml"
+check "node m1 added" wait_for 5 has '.event=="node" and .action=="add" and .node=="m1"'
+check "… m1:eth0 10.61.0.11/24" wait_for 5 has '.node=="m1" and .event=="addr" and .address=="10.61.0.11/24"'
+check "nsnet down bare" $N down bare
+wait "$BV"; st=$?
+check_eq "… ends that stream with exit 0" "0 lab down" "$st $(tail -1 "$EV" | jq -r '"\(.event) \(.action)"')"
+unset NSNET_NETNS_DIR
