@@ -25,6 +25,7 @@ static const struct {
 	{ "status", cmd_status, "nodes, interfaces, addresses, routes, forwards, health" },
 	{ "exec", cmd_exec, "run a command inside a lab node" },
 	{ "pingall", cmd_pingall, "all-pairs reachability matrix" },
+	{ "events", cmd_events, "stream what changes in a running lab (links, addresses, routes, qdiscs, nodes)" },
 	{ "forward", cmd_forward, "port forwards of a running lab (add, del, list)" },
 	{ "graph", cmd_graph, "Graphviz DOT of a lab" },
 	{ "validate", cmd_validate, "every check up makes, without changing anything" },
