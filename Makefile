@@ -1,19 +1,24 @@
-# nsnet — see README.md. Targets: all (default), check, install, deps, fuzz, valgrind,
-# bench, clean.  `make check SANITIZE=1` builds into build-san/ and runs the suite
+# nsnet — see README.md. Targets: all (default), check, install, uninstall, deps,
+# fuzz, valgrind, bench, clean.  `make check SANITIZE=1` builds into build-san/ and runs the suite
 # under ASan+UBSan; `make fuzz [FUZZ_SECONDS=30]` builds every tests/fuzz/fuzz-*.c
 # with clang into build-fuzz/ and runs each on its corpus.
+VERSION := 0.1.0
+SOVERSION := 0
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WERROR  ?= 0
 SANITIZE ?= 0
 
-PKGS := libmnl libnftables yaml-0.1 jansson
+PKGS := libmnl libnftables yaml-0.1 jansson libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftables -lyaml -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnftables -lyaml -ljansson -lpcap)
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(WERROR),1)
@@ -29,7 +34,12 @@ B ?= build-san
 else
 B ?= build
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DNSNET_VERSION='"$(VERSION)"' $(WARN) $(SAN) -Iinclude \
+	$(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+# The library's objects go into both libnsnet.a and libnsnet.so: position-
+# independent, and (as the version script hides every nsnet__ symbol) calls
+# inside it need no interposition.
+LIB_CFLAGS := -fPIC -fno-semantic-interposition
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread
 
@@ -46,15 +56,38 @@ NETNS_BIN := $(NETNS_SRC:tests/netns/%.c=$(B)/tests/netns-%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-all: $(B)/nsnet $(CNI_BIN) $(UNIT_BIN) $(NETNS_BIN) $(BENCH_BIN)
+SONAME := libnsnet.so.$(SOVERSION)
+SOLIB := libnsnet.so.$(VERSION)
+EXAMPLE_SRC := $(wildcard examples/c/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/c/%.c=$(B)/examples/%)
+
+all: $(B)/nsnet $(CNI_BIN) $(B)/$(SOLIB) $(UNIT_BIN) $(NETNS_BIN) $(BENCH_BIN) $(EXAMPLE_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(B)/lib/%.o: lib/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -c -o $@ $<
+
 $(B)/libnsnet.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# Shared library: soname libnsnet.so.0, only the public nsnet_* API exported
+# (lib/libnsnet.map). The nsnet and nsnet-cni programs link the static archive.
+$(B)/$(SOLIB): $(LIB_OBJ) lib/libnsnet.map
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libnsnet.map \
+		-Wl,-z,defs -o $@ $(LIB_OBJ) $(LIBS)
+	ln -sf $(SOLIB) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/libnsnet.so
+
+# Examples link the shared library of the build tree (tests/netns/t-install.sh
+# builds them again against an installed copy).
+$(B)/examples/%: examples/c/%.c $(B)/$(SOLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B) -lnsnet -Wl,-rpath,'$$ORIGIN/..'
 
 $(B)/nsnet: $(CLI_OBJ) $(B)/libnsnet.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libnsnet.a $(LIBS)
@@ -110,15 +143,39 @@ valgrind: all
 deps:
 	@scripts/install-deps.sh
 
+# include/nsnet/ holds the public headers only (internal ones are lib/*-int.h).
+PUBLIC_HDRS := $(wildcard include/nsnet/*.h)
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/nsnet $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(B)/nsnet $(DESTDIR)$(BINDIR)/nsnet
 	$(if $(CNI_BIN),install -m 0755 $(CNI_BIN) $(DESTDIR)$(BINDIR)/nsnet-cni)
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	$(if $(wildcard man/*.5),install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/)
+	install -m 0755 $(B)/$(SOLIB) $(DESTDIR)$(LIBDIR)/$(SOLIB)
+	ln -sf $(SOLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnsnet.so
+	install -m 0644 $(B)/libnsnet.a $(DESTDIR)$(LIBDIR)/libnsnet.a
+	install -m 0644 $(PUBLIC_HDRS) $(DESTDIR)$(INCLUDEDIR)/nsnet/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' lib/nsnet.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/nsnet.pc
+	install -m 0644 completion/nsnet.bash $(DESTDIR)$(COMPLETIONDIR)/nsnet
+	$(if $(DESTDIR),,-ldconfig)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nsnet $(DESTDIR)$(BINDIR)/nsnet-cni \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5))) \
+	      $(DESTDIR)$(LIBDIR)/$(SOLIB) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libnsnet.so $(DESTDIR)$(LIBDIR)/libnsnet.a \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/nsnet.pc $(DESTDIR)$(COMPLETIONDIR)/nsnet
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/nsnet
+	$(if $(DESTDIR),,-ldconfig)
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all check deps install clean fuzz fuzz-build valgrind
+.PHONY: all check deps install uninstall clean fuzz fuzz-build valgrind
 -include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)

@@ -54,4 +54,5 @@ int cmd_events(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 #endif

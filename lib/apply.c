@@ -32,6 +32,7 @@
 
 #include "nsnet/apply.h"
 #include "apply-int.h"
+#include "capture-int.h"
 #include "nsnet/link.h"
 #include "nsnet/nat.h"
 #include "nsnet/netns.h"
@@ -737,6 +738,8 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 				ret = recover(lab->name, err);
 			if (ret == 0)
 				ret = converge_locked(lab, src, progress, parg, err);
+			if (ret >= 0 && (n = nsnet__captures_sync(lab, err)) < 0)
+				ret = n;	/* capture-lab.c: start/stop "capture: true" */
 			goto out_unlock;
 		}
 		if (ret < 0)
@@ -760,6 +763,8 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 		ret = nsnet_plan_make(NULL, lab, NULL, &p, err);
 	if (ret == 0)
 		ret = nsnet__plan_exec(p, lab->name, progress, parg, err);
+	if (ret == 0)
+		ret = nsnet__captures_sync(lab, err);	/* capture-lab.c */
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "up");
 	if (ret < 0) {

@@ -851,6 +851,42 @@ static int check_nat(struct cctx *c)
 	return ret;
 }
 
+/* Capture files are NODE-IF.pcap: two interfaces must not share one ("a-b"+"c", "a"+"b-c"). */
+static int check_captures(struct cctx *c)
+{
+	struct nsnet_lab *lab = c->lab;
+	struct nsnet__map files = { 0 };
+	struct pn p1, p2, p3, p4, p5;
+	char key[128];
+	size_t i, j;
+	long first;
+	int r, ret = 0;
+
+	for (i = 0; i < lab->nnodes && !ret; i++) {
+		struct nsnet_lab_node *n = &lab->nodes[i];
+
+		for (j = 0; j < n->nifaces && !ret; j++) {
+			struct nsnet_lab_iface *f = &n->ifaces[j];
+
+			if (!f->capture)
+				continue;
+			r = snprintf(key, sizeof(key), "%s-%s", n->name, f->name);
+			r = nsnet__map_put(&files, key, (size_t)r, (long)(i << 32 | j), &first);
+			if (r < 0)
+				ret = nomem(c);
+			else if (r)
+				ret = cerr(c, &f->loc, "nodes.%s.interfaces.%s.capture: its file %s.pcap "
+					   "would be that of nodes.%s.interfaces.%s too (rename one)",
+					   pn(n->name, &p1), pn(f->name, &p2), pn(key, &p3),
+					   pn(lab->nodes[first >> 32].name, &p4),
+					   pn(lab->nodes[first >> 32].ifaces[first & 0xffffffff].name,
+					      &p5));
+		}
+	}
+	nsnet__map_free(&files);
+	return ret;
+}
+
 int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 {
 	struct cctx c = { .lab = lab, .err = err };
@@ -869,6 +905,8 @@ int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 		ret = check_nat(&c);
 	if (!ret)
 		ret = nsnet__lab_check_hosts(lab, err);
+	if (!ret)
+		ret = check_captures(&c);
 	nsnet__map_free(&c.bridges);
 	nsnet__map_free(&c.nodes);
 	nsnet__map_free(&c.ifaces);

@@ -365,6 +365,20 @@ static int get_str(struct yctx *c, const struct ynode *n, const char *path, char
 	return *out ? 0 : nomem(c);
 }
 
+static int get_bool(struct yctx *c, const struct ynode *n, const char *path, int *out)
+{
+	char q[100];
+
+	if (n->type == Y_SCALAR && n->plain && (!strcmp(n->val, "true") || !strcmp(n->val, "false"))) {
+		*out = n->val[0] == 't';
+		return 0;
+	}
+	if (n->type != Y_SCALAR)
+		return perr(c, n, path, "expected true or false, got %s", kind(n));
+	return perr(c, n, path, "expected true or false, got %s",
+		    nsnet__quote(n->val, n->len, q, sizeof(q)));
+}
+
 static int get_int(struct yctx *c, const struct ynode *n, const char *path, long min, long max,
 		   long *out)
 {
@@ -604,7 +618,7 @@ static int parse_iface(struct yctx *c, const struct ynode *k, const struct ynode
 		       const char *path, struct nsnet_lab_iface *f)
 {
 	static const char *const keys[] = { "bridge", "addresses", "mtu", "mac", "host_name",
-					    NULL };
+					    "capture", NULL };
 	char sp[PATH_LEN], q[100];
 	size_t i;
 	int ret;
@@ -632,6 +646,8 @@ static int parse_iface(struct yctx *c, const struct ynode *k, const struct ynode
 			ret = get_mtu(c, val, sp, &f->mtu);
 		} else if (!strcmp(key->val, "host_name")) {
 			ret = get_str(c, val, sp, &f->host_name);
+		} else if (!strcmp(key->val, "capture")) {
+			ret = get_bool(c, val, sp, &f->capture);
 		} else {
 			ret = expect(c, val, Y_SCALAR, sp);
 			if (!ret && nsnet__mac_parse(val->val, f->mac) < 0)

@@ -58,6 +58,7 @@ struct nsnet_lab_iface {
 	uint8_t mac[6];
 	int has_mac;
 	char *host_name;		/* host-side veth name ("host_name:" or set by the checker) */
+	int capture;			/* "capture: true": up captures it to a file (capture.h) */
 	/* filled by the checker */
 	enum nsnet_iface_kind kind;
 	int bridge_idx;			/* NSNET_IFACE_BRIDGE */

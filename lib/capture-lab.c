@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Captures declared in a lab file ("capture: true" on an interface): `up`
+ * starts one process per interface, forked from the library (no exec: the
+ * caller may be any program linking libnsnet), that enters the node's
+ * namespace and writes STATE/<lab>.captures/NODE-IF.pcap, one flushed write
+ * per packet. Like node commands it is journaled as "pid PID START" before
+ * it does anything, so `down` (and the rollback of a failed `up`) kills it;
+ * the files are outside the lab's state directory and stay after `down`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nsnet/capture.h"
+#include "nsnet/netns.h"
+#include "nsnet/nl.h"
+#include "nsnet/state.h"
+#include "capture-int.h"
+
+#define START_TIMEOUT_MS 10000
+
+int nsnet_capture_dir(const char *lab, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (nsnet_state_path(lab, NULL, dir, sizeof(dir)) < 0)
+		return -EINVAL;
+	n = snprintf(buf, len, "%s.captures", dir);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int nsnet_capture_file(const char *lab, const char *node, const char *ifname, char *buf,
+		       size_t len)
+{
+	char dir[PATH_MAX];
+	int n, ret = nsnet_capture_dir(lab, dir, sizeof(dir));
+
+	if (ret < 0)
+		return ret;
+	n = snprintf(buf, len, "%s/%s-%s.pcap", dir, node, ifname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* STATE/<lab>.captures: created 0700, and it must be ours and private (not a planted link). */
+static int prepare_dir(const char *lab, struct nsnet_err *err)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (nsnet_capture_dir(lab, dir, sizeof(dir)) < 0)
+		return nsnet_err_set(err, -EINVAL, "invalid lab name \"%s\"", lab);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return nsnet_err_set(err, -errno, "cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return nsnet_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return nsnet_err_set(err, -ENOTDIR, "%s is not a private directory (a symlink?): "
+				     "refusing to use it", dir);
+	return 0;
+}
+
+static void reply(int sock, const char *text)
+{
+	if (send(sock, text, strlen(text), MSG_NOSIGNAL) < 0) {
+		/* the parent is gone: nothing to tell */
+	}
+}
+
+/* The capture process. Never returns. */
+static void __attribute__((noreturn))
+capture_child(int sock, const char *ns, const char *ifname, const char *path)
+{
+	static char fbuf[300 * 1024];	/* > a packet record: each flush is one write */
+	struct nsnet_capture *c = NULL;
+	struct nsnet_err err = { 0 };
+	char go, msg[700], e[600];
+	sigset_t none;
+	FILE *f = NULL;
+	int fd, nsfd, ret;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	/* nothing of the parent's but the socket: not its lab lock, not its netlink sockets */
+	if (sock > 3)
+		close_range(3, (unsigned)sock - 1, 0);
+	close_range((unsigned)sock + 1, ~0u, 0);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (read(sock, &go, 1) != 1)
+		_exit(1);	/* the parent died before journaling us */
+	setsid();
+	nsfd = nsnet_netns_open(ns, &err);
+	ret = nsfd;
+	if (ret >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
+		ret = nsnet_err_set(&err, -errno, "setns to \"%s\": %s", ns, strerror(errno));
+	if (ret >= 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			ret = nsnet_err_set(&err, -errno, "%s: %s", path, strerror(errno));
+	}
+	if (ret >= 0 && !(f = fdopen(fd, "w"))) {
+		ret = nsnet_err_set(&err, -errno, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	if (f)
+		setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
+	if (ret >= 0)
+		ret = nsnet__capture_open_here(ns, nsfd, ifname, NULL, &c, &err);
+	if (ret >= 0)
+		ret = nsnet_capture_dump(c, f, &err);
+	if (ret < 0) {
+		snprintf(msg, sizeof(msg), "E%d %s", -ret, nsnet_err_str(&err, e, sizeof(e)));
+		reply(sock, msg);
+		_exit(1);
+	}
+	reply(sock, "ok");
+	close(sock);
+	/* until killed by down, or until the interface / the namespace goes away */
+	nsnet_capture_loop(c, 0, NULL, NULL, NULL);
+	nsnet_capture_close(c);
+	fclose(f);
+	_exit(0);
+}
+
+static int start_one(const struct nsnet_lab *lab, const struct nsnet_lab_node *n,
+		     const struct nsnet_lab_iface *f, struct nsnet_err *err)
+{
+	char path[PATH_MAX], where[300], buf[700];
+	unsigned long long start;
+	struct pollfd pfd;
+	int sv[2], ret, code;
+	ssize_t r;
+	pid_t pid;
+
+	nsnet_lab_where(lab, &f->loc, where, sizeof(where));
+	if (nsnet_capture_file(lab->name, n->name, f->name, path, sizeof(path)) < 0)
+		return nsnet_err_set(err, -ENAMETOOLONG, "%s: capture file name too long", where);
+	if ((ret = nsnet_fault_point()) < 0)
+		return nsnet_err_set(err, ret, "%s: node %s interface %s: capture: injected fault",
+				     where, n->name, f->name);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return nsnet_err_set(err, -errno, "socketpair: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = nsnet_err_set(err, -errno, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		capture_child(sv[1], n->ns, f->name, path);
+	}
+	close(sv[1]);
+	start = nsnet_proc_start(pid);
+	ret = nsnet_state_log(lab->name, err, "pid %d %llu", (int)pid, start);
+	if (ret == 0 && send(sv[0], "g", 1, MSG_NOSIGNAL) != 1)
+		ret = nsnet_err_set(err, -EIO, "%s: capture on %s:%s did not start", where,
+				    n->name, f->name);
+	if (ret < 0) {
+		kill(pid, SIGKILL);	/* not journaled (or dead): ours to reap */
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	pfd.fd = sv[0];
+	pfd.events = POLLIN;
+	do
+		ret = poll(&pfd, 1, START_TIMEOUT_MS);
+	while (ret < 0 && errno == EINTR);
+	r = ret > 0 ? recv(sv[0], buf, sizeof(buf) - 1, 0) : -1;
+	if (r == 2 && !memcmp(buf, "ok", 2)) {
+		ret = 0;
+		goto out;
+	}
+	if (r > 1 && buf[0] == 'E') {
+		buf[r] = '\0';
+		code = atoi(buf + 1);
+		ret = nsnet_err_set(err, code > 0 ? -code : -EIO, "%s: node %s interface %s: "
+				    "capture: %s", where, n->name, f->name,
+				    strchr(buf, ' ') ? strchr(buf, ' ') + 1 : buf);
+		waitpid(pid, NULL, 0);	/* it exits after saying why */
+	} else {
+		/* journaled: the rollback kills it */
+		ret = nsnet_err_set(err, -ETIMEDOUT, "%s: node %s interface %s: the capture "
+				    "process did not start", where, n->name, f->name);
+	}
+out:
+	close(sv[0]);
+	return ret;
+}
+
+int nsnet__captures_sync(const struct nsnet_lab *lab, struct nsnet_err *err)
+{
+	size_t i, j;
+	int ret, dir = 0;
+
+	for (i = 0; i < lab->nnodes; i++) {
+		const struct nsnet_lab_node *n = &lab->nodes[i];
+
+		for (j = 0; j < n->nifaces; j++) {
+			if (!n->ifaces[j].capture)
+				continue;
+			if (!dir && (ret = prepare_dir(lab->name, err)) < 0)
+				return ret;
+			dir = 1;
+			ret = start_one(lab, n, &n->ifaces[j], err);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
