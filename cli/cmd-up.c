@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "nsnet/apply.h"
+#include "nsnet/capture.h"
 #include "nsnet/netns.h"
 #include "nsnet/state.h"
 #include "cli.h"
@@ -185,6 +187,17 @@ static void down_usage(FILE *f)
 		   "With one lab up, LAB may be omitted. Running it twice is fine.\n");
 }
 
+/* Capture files (capture: true) outlive the lab: say where they are. */
+static void say_captures(const char *lab)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (nsnet_capture_dir(lab, dir, sizeof(dir)) == 0 && lstat(dir, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		msg("the captures of lab \"%s\" are kept in %s/", lab, dir);
+}
+
 int cmd_down(int argc, char **argv)
 {
 	struct nsnet_err err = { 0 };
@@ -230,6 +243,8 @@ int cmd_down(int argc, char **argv)
 			msg("lab \"%s\" is not up", name);
 		else
 			fprintf(stderr, "nsnet: lab \"%s\" is down (%.2f s)\n", name, now() - t0);
+		if (ret == 0)
+			say_captures(name);
 	}
 	return 0;
 }
