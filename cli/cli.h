@@ -55,4 +55,5 @@ int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
 #endif

@@ -100,6 +100,9 @@ int main(int argc, char **argv)
 			return cmds[i].fn(argc - optind + 1, argv + optind - 1);
 		}
 	}
+	/* not listed: the word source of the bash completion, see nsnet(8) */
+	if (!strcmp(argv[optind], "__complete"))
+		return cmd_complete(argc - optind, argv + optind);
 	msg("unknown command \"%s\" (see nsnet --help)", argv[optind]);
 	return EXIT_USAGE;
 }
