@@ -44,7 +44,7 @@ struct nsnet_addr_info {
 	struct nsnet_prefix p;
 };
 int nsnet_addr_parse(const struct nlmsghdr *nlh, struct nsnet_addr_info *info);
-/* Dump addresses of @family (AF_UNSPEC: all). */
+/* Dump addresses of @family (AF_UNSPEC: all): count, *v malloc'd (free() it). */
 int nsnet_addr_list(struct nsnet_nl *nl, int family, struct nsnet_addr_info **v,
 		    struct nsnet_err *err);
 
@@ -72,6 +72,7 @@ void nsnet_fdb_msg(struct nlmsghdr *nlh, int ifindex, const uint8_t lladdr[6],
 		   const struct nsnet_prefix *dst);
 void nsnet_fdb_append(struct nsnet_nl *nl, int ifindex, const uint8_t lladdr[6],
 		      const struct nsnet_prefix *dst);
+/* Dump neighbour entries of @family: count, *v malloc'd (free() it). */
 int nsnet_neigh_list(struct nsnet_nl *nl, int family, struct nsnet_neigh_info **v,
 		     struct nsnet_err *err);
 

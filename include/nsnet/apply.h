@@ -25,11 +25,16 @@ typedef void (*nsnet_progress_fn)(const char *phase, size_t done, size_t total, 
 int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err);
 
 /*
- * Bring a checked lab up: preflight, journal, create, and on any failure roll
- * back to the state before. If the lab is up already, converge it: apply only
- * the plan from its recorded state to @lab (checked first, journaled, rolled
- * back on a refusal; a converge that crashed is undone first). Returns 0 when
- * done, 1 if the lab was up and already matched @lab (nothing touched).
+ * Bring a checked lab (nsnet_lab_check() done) up: preflight, journal,
+ * create, and on any failure roll back to the state before. If the lab is up
+ * already, converge it: apply only the plan from its recorded state to @lab
+ * (checked first, journaled, rolled back on a refusal; a converge that
+ * crashed is undone first). Returns 0 when done, 1 if the lab was up and
+ * already matched @lab (nothing touched). @lab stays the caller's (free it
+ * after); @src is saved in the lab's state so that status/down work without
+ * the file. @progress (may be NULL) is called now and then with a phase name
+ * and counts. Interfaces with "capture: true" get a capture process
+ * (capture.h), also when a converge turns it on (and off).
  */
 int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 		 nsnet_progress_fn progress, void *parg, struct nsnet_err *err);
@@ -87,7 +92,7 @@ int nsnet_lab_forward_add(const char *lab, const struct nsnet_forward *f, struct
 /* Remove a runtime forward; @host_addr NULL matches any. -ENOENT if none. */
 int nsnet_lab_forward_del(const char *lab, int proto, uint16_t port,
 			  const struct nsnet_prefix *host_addr, struct nsnet_err *err);
-/* All forwards: the file's first, then runtime ones. */
+/* All forwards: the file's first, then runtime ones; *v malloc'd (free() it). */
 int nsnet_lab_forward_list(const char *lab, struct nsnet_forward **v, size_t *n,
 			   struct nsnet_err *err);
 

@@ -183,7 +183,7 @@ int nsnet_lab_bridge_local(const struct nsnet_lab *lab, size_t b);
  */
 int nsnet_lab_parse(const char *buf, size_t len, const char *filename, struct nsnet_lab **out,
 		    struct nsnet_err *err);
-/* Read and parse a file. */
+/* Read and parse a file (not checked: call nsnet_lab_check()). */
 int nsnet_lab_load(const char *path, struct nsnet_lab **out, struct nsnet_err *err);
 /* The built-in seed lab (the tutorials' network), same as examples/seed.yaml. */
 int nsnet_lab_seed(struct nsnet_lab **out, struct nsnet_err *err);
@@ -198,6 +198,7 @@ int nsnet_lab_topo(const char *spec, struct nsnet_lab **out, struct nsnet_err *e
  */
 int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err);
 
+/* Free a lab and everything in it. NULL-safe. */
 void nsnet_lab_free(struct nsnet_lab *lab);
 
 /* Format "FILE:LINE:COL" of @loc into buf. */

@@ -79,7 +79,7 @@ struct nsnet_link_info {
 
 /* Pure: parse an RTM_NEWLINK message. 0 or -EBADMSG. */
 int nsnet_link_parse(const struct nlmsghdr *nlh, struct nsnet_link_info *info);
-/* Dump all links; *v malloc'd; returns count. */
+/* Dump all links; *v malloc'd (free() it); returns count. */
 int nsnet_link_list(struct nsnet_nl *nl, struct nsnet_link_info **v, struct nsnet_err *err);
 /* One link by name (flushes the batch). -ENODEV if absent. */
 int nsnet_link_get(struct nsnet_nl *nl, const char *name, struct nsnet_link_info *info,

@@ -40,7 +40,7 @@ struct nsnet_nat_spec {
  */
 int nsnet_nft_run(const char *cmd, char **out, struct nsnet_err *err);
 
-/* Pure: the nft script that (re)creates the table with exactly this content. */
+/* Pure: the nft script that (re)creates the table with exactly this content (*out: free()). */
 int nsnet_nat_render(const struct nsnet_nat_spec *spec, char **out, struct nsnet_err *err);
 /* One transaction: create or replace the table's content. */
 int nsnet_nat_apply(const struct nsnet_nat_spec *spec, struct nsnet_err *err);

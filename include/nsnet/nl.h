@@ -2,6 +2,7 @@
 #ifndef NSNET_NL_H
 #define NSNET_NL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
 

@@ -17,6 +17,7 @@ struct nsnet_reach_pair {
 	size_t src_iface, dst_iface;	/* the interfaces on the shared segment */
 };
 
+/* *v malloc'd (free() it), *n pairs. 0 or -ENOMEM. */
 int nsnet_lab_reach_pairs(const struct nsnet_lab *lab, struct nsnet_reach_pair **v, size_t *n);
 
 /* Segment id of a node interface (for graphs and the pairs above); -1 if none. */

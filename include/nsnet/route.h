@@ -31,7 +31,7 @@ void nsnet_route_add(struct nsnet_nl *nl, const struct nsnet_route *r);
 void nsnet_route_del(struct nsnet_nl *nl, const struct nsnet_route *r);
 
 int nsnet_route_parse(const struct nlmsghdr *nlh, struct nsnet_route *r);
-/* Dump routes of the main table of @family (AF_UNSPEC: both). */
+/* Dump routes of the main table of @family (AF_UNSPEC: both): count, *v malloc'd (free()). */
 int nsnet_route_list(struct nsnet_nl *nl, int family, struct nsnet_route **v,
 		     struct nsnet_err *err);
 
