@@ -4,16 +4,21 @@
  * starts one process per interface, forked from the library (no exec: the
  * caller may be any program linking libnsnet), that enters the node's
  * namespace and writes STATE/<lab>.captures/NODE-IF.pcap, one flushed write
- * per packet. Like node commands it is journaled as "pid PID START" before
- * it does anything, so `down` (and the rollback of a failed `up`) kills it;
- * the files are outside the lab's state directory and stay after `down`.
+ * per packet. Like node commands it is journaled ("pid PID START @capture
+ * NODE:IF IFINDEX") before it does anything, so `down` (and the rollback of a
+ * failed `up`) kills it; the files are outside the lab's state directory and
+ * stay after `down`. After a converge, captures are brought in line with the
+ * file: started where "capture: true" appeared or the interface was
+ * recreated (its file starts afresh), stopped where it went.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +85,7 @@ static void reply(int sock, const char *text)
 
 /* The capture process. Never returns. */
 static void __attribute__((noreturn))
-capture_child(int sock, const char *ns, const char *ifname, const char *path)
+capture_child(int sock, const char *ns, const char *ifname, int ifindex, const char *path)
 {
 	static char fbuf[300 * 1024];	/* > a packet record: each flush is one write */
 	struct nsnet_capture *c = NULL;
@@ -128,6 +133,8 @@ capture_child(int sock, const char *ns, const char *ifname, const char *path)
 		setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
 	if (ret >= 0)
 		ret = nsnet__capture_open_here(ns, nsfd, ifname, NULL, &c, &err);
+	if (ret >= 0 && nsnet__capture_ifindex(c) != ifindex)
+		ret = nsnet_err_set(&err, -EAGAIN, "interface %s was replaced meanwhile", ifname);
 	if (ret >= 0)
 		ret = nsnet_capture_dump(c, f, &err);
 	if (ret < 0) {
@@ -145,7 +152,7 @@ capture_child(int sock, const char *ns, const char *ifname, const char *path)
 }
 
 static int start_one(const struct nsnet_lab *lab, const struct nsnet_lab_node *n,
-		     const struct nsnet_lab_iface *f, struct nsnet_err *err)
+		     const struct nsnet_lab_iface *f, int ifindex, struct nsnet_err *err)
 {
 	char path[PATH_MAX], where[300], buf[700];
 	unsigned long long start;
@@ -172,11 +179,13 @@ static int start_one(const struct nsnet_lab *lab, const struct nsnet_lab_node *n
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		capture_child(sv[1], n->ns, f->name, path);
+		capture_child(sv[1], n->ns, f->name, ifindex, path);
 	}
 	close(sv[1]);
 	start = nsnet_proc_start(pid);
-	ret = nsnet_state_log(lab->name, err, "pid %d %llu", (int)pid, start);
+	/* "pid" first: `down` kills it like a node command; then what it captures */
+	ret = nsnet_state_log(lab->name, err, "pid %d %llu @capture %s:%s %d", (int)pid, start,
+			      n->name, f->name, ifindex);
 	if (ret == 0 && send(sv[0], "g", 1, MSG_NOSIGNAL) != 1)
 		ret = nsnet_err_set(err, -EIO, "%s: capture on %s:%s did not start", where,
 				    n->name, f->name);
@@ -203,33 +212,207 @@ static int start_one(const struct nsnet_lab *lab, const struct nsnet_lab_node *n
 				    strchr(buf, ' ') ? strchr(buf, ' ') + 1 : buf);
 		waitpid(pid, NULL, 0);	/* it exits after saying why */
 	} else {
-		/* journaled: the rollback kills it */
-		ret = nsnet_err_set(err, -ETIMEDOUT, "%s: node %s interface %s: the capture "
-				    "process did not start", where, n->name, f->name);
+		int st = 0;
+
+		/* journaled: if it still runs, the rollback kills it */
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			ret = nsnet_err_set(err, -ECHILD, "%s: node %s interface %s: the capture "
+					    "process ended before it listened (%s %d)", where, n->name,
+					    f->name, WIFSIGNALED(st) ? "signal" : "status",
+					    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		else
+			ret = nsnet_err_set(err, -ETIMEDOUT, "%s: node %s interface %s: the capture "
+					    "process did not answer within %d s", where, n->name,
+					    f->name, START_TIMEOUT_MS / 1000);
 	}
 out:
 	close(sv[0]);
 	return ret;
 }
 
-int nsnet__captures_sync(const struct nsnet_lab *lab, struct nsnet_err *err)
+struct ifindex_arg {
+	const char *ifname;
+	int ifindex;
+};
+
+static int ifindex_here(void *p)
+{
+	struct ifindex_arg *a = p;
+
+	a->ifindex = (int)if_nametoindex(a->ifname);
+	return 0;
+}
+
+/* The ifindex of @ifname in namespace @ns; 0 if there is none. -errno if the namespace is gone. */
+static int ns_ifindex(const char *ns, const char *ifname, struct nsnet_err *err)
+{
+	struct ifindex_arg a = { ifname, 0 };
+	int fd, ret;
+
+	fd = nsnet_netns_open(ns, err);
+	if (fd < 0)
+		return fd;
+	ret = nsnet_netns_call(fd, ifindex_here, &a, err);
+	close(fd);
+	return ret < 0 ? ret : a.ifindex;
+}
+
+/* 1 if process @pid is in the namespace bound at @ns. */
+static int proc_in_ns(pid_t pid, const char *ns)
+{
+	char p1[64], p2[PATH_MAX];
+	struct stat a, b;
+
+	snprintf(p1, sizeof(p1), "/proc/%d/ns/net", (int)pid);
+	snprintf(p2, sizeof(p2), "%s/%s", nsnet_netns_dir(), ns);
+	return stat(p1, &a) == 0 && stat(p2, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* 1 while @pid (started at @start) has not exited (a zombie has). */
+static int proc_running(pid_t pid, unsigned long long start)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (nsnet_proc_start(pid) != start)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* SIGKILL a capture process and wait (bounded) until it has exited: "stopped" when we return. */
+static void stop(pid_t pid, unsigned long long start)
+{
+	int i;
+
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	for (i = 0; i < 300 && proc_running(pid, start); i++) {
+		waitpid(pid, NULL, WNOHANG);	/* ours if started by this process */
+		usleep(i < 20 ? 1000 : 10000);
+	}
+	waitpid(pid, NULL, WNOHANG);
+}
+
+static const struct nsnet_lab_iface *find_iface(const struct nsnet_lab *lab, const char *node,
+						const char *ifname, size_t *ni, size_t *ii)
 {
 	size_t i, j;
-	int ret, dir = 0;
 
 	for (i = 0; i < lab->nnodes; i++) {
-		const struct nsnet_lab_node *n = &lab->nodes[i];
-
-		for (j = 0; j < n->nifaces; j++) {
-			if (!n->ifaces[j].capture)
-				continue;
-			if (!dir && (ret = prepare_dir(lab->name, err)) < 0)
-				return ret;
-			dir = 1;
-			ret = start_one(lab, n, &n->ifaces[j], err);
-			if (ret < 0)
-				return ret;
+		if (strcmp(lab->nodes[i].name, node))
+			continue;
+		for (j = 0; j < lab->nodes[i].nifaces; j++) {
+			if (!strcmp(lab->nodes[i].ifaces[j].name, ifname)) {
+				*ni = i;
+				*ii = j;
+				return &lab->nodes[i].ifaces[j];
+			}
 		}
 	}
-	return 0;
+	return NULL;
+}
+
+/*
+ * One capture process per interface with "capture: true", on the interface
+ * as it is now: a journaled capture whose interface was recreated (another
+ * ifindex, or its node's namespace recreated) or that is no longer wanted is
+ * stopped; missing ones are started.
+ */
+int nsnet__captures_sync(const struct nsnet_lab *lab, struct nsnet_err *err)
+{
+	char **lines = NULL, target[200], node[128], ifname[64];
+	size_t i, j, ni, ii, *base = NULL, total = 0;
+	uint8_t *running = NULL;
+	int n, k, ret = 0, dir = 0, want = 0;
+
+	for (i = 0; i < lab->nnodes; i++)
+		for (j = 0; j < lab->nodes[i].nifaces; j++)
+			want |= lab->nodes[i].ifaces[j].capture;
+	n = nsnet_state_read(lab->name, &lines, err);
+	if (n < 0)
+		return n;
+	base = calloc(lab->nnodes + 1, sizeof(*base));
+	if (!base) {
+		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < lab->nnodes; i++) {
+		base[i] = total;
+		total += lab->nodes[i].nifaces;
+	}
+	running = calloc(total + 1, 1);
+	if (!running) {
+		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		const struct nsnet_lab_iface *f;
+		unsigned long long start;
+		int pid, idx, cur;
+		char *colon;
+
+		if (sscanf(lines[k], "pid %d %llu @capture %199s %d", &pid, &start, target,
+			   &idx) != 4 || pid <= 1 || !start || nsnet_proc_start(pid) != start)
+			continue;	/* not a capture, or no longer running */
+		colon = strchr(target, ':');
+		if (!colon || (size_t)(colon - target) >= sizeof(node) ||
+		    strlen(colon + 1) >= sizeof(ifname))
+			continue;
+		snprintf(node, sizeof(node), "%.*s", (int)(colon - target), target);
+		snprintf(ifname, sizeof(ifname), "%s", colon + 1);
+		f = find_iface(lab, node, ifname, &ni, &ii);
+		cur = 0;
+		if (f && f->capture && !running[base[ni] + ii] &&
+		    proc_in_ns(pid, lab->nodes[ni].ns))
+			cur = ns_ifindex(lab->nodes[ni].ns, ifname, NULL) == idx;
+		if (cur) {
+			running[base[ni] + ii] = 1;
+			continue;
+		}
+		stop(pid, start);
+	}
+	for (i = 0; i < lab->nnodes && want; i++) {
+		const struct nsnet_lab_node *nd = &lab->nodes[i];
+
+		for (j = 0; j < nd->nifaces; j++) {
+			int idx;
+
+			if (!nd->ifaces[j].capture || running[base[i] + j])
+				continue;
+			if (!dir && (ret = prepare_dir(lab->name, err)) < 0)
+				goto out;
+			dir = 1;
+			idx = ns_ifindex(nd->ns, nd->ifaces[j].name, err);
+			if (idx <= 0) {
+				char w[300];
+
+				ret = idx < 0 ? idx : nsnet_err_set(err, -ENODEV, "%s: node %s has no "
+								   "interface %s to capture",
+								   nsnet_lab_where(lab, &nd->ifaces[j].loc,
+										   w, sizeof(w)),
+								   nd->name, nd->ifaces[j].name);
+				goto out;
+			}
+			ret = start_one(lab, nd, &nd->ifaces[j], idx, err);
+			if (ret < 0)
+				goto out;
+		}
+	}
+out:
+	free(running);
+	free(base);
+	nsnet_strv_free(lines);
+	return ret;
 }

@@ -212,6 +212,11 @@ int nsnet__capture_open_here(const char *ns, int nsfd, const char *ifname, const
 	return ret;
 }
 
+int nsnet__capture_ifindex(const struct nsnet_capture *c)
+{
+	return c->ifindex;
+}
+
 int nsnet_capture_linktype(const struct nsnet_capture *c)
 {
 	return c->linktype;

@@ -12,7 +12,8 @@
  * Headers, one concept each:
  *   err.h      struct nsnet_err: how errors are reported
  *   lab.h      the lab model; parse a lab file (nsnet-lab(5)), generate, check
- *   apply.h    bring a checked lab up, tear it down, runtime port forwards
+ *   apply.h    bring a checked lab up (or converge it), tear it down, forwards
+ *   plan.h     the plan stage: recorded lab + desired lab -> ordered operations
  *   state.h    the ownership journal and locks under /run/nsnet
  *   netns.h    named network namespaces, compatible with `ip netns`
  *   nl.h       a batched rtnetlink socket per namespace, with extended ACKs
@@ -67,6 +68,7 @@
 #include "nsnet/state.h"
 #include "nsnet/lab.h"
 #include "nsnet/reach.h"
+#include "nsnet/plan.h"
 #include "nsnet/apply.h"
 #include "nsnet/nat.h"
 #include "nsnet/ping.h"

@@ -8,6 +8,9 @@
 
 command -v tshark > /dev/null || { not_ok "tshark is not installed (make deps)"; exit 1; }
 ts() { tshark "$@" 2> /dev/null; }
+# a process that runs (not a zombie waiting for this script, the sandbox's pid 1, to reap it)
+nsnet_procs() { ps -eo stat=,pid=,comm= | awk '$3 == "nsnet" && $1 !~ /^Z/ {print $2}'; }
+alive() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z ' "/proc/$1/stat"; }
 
 cat > "$TMP/cap.yaml" <<'YAML'
 name: cap
@@ -29,7 +32,7 @@ check "up a lab with capture: true on b:eth1" $NSNET up "$TMP/cap.yaml" -q
 cfile=/run/nsnet/cap.captures/b-eth1.pcap
 check "… its capture file exists while up" test -f "$cfile"
 cpid=$(awk '$1 == "pid" {print $2}' /run/nsnet/cap/journal | head -1)
-check "… its capture process is journaled and runs" kill -0 "${cpid:-0}"
+check "… its capture process is journaled and runs" alive "$cpid"
 
 # start a capture in the background; wait until it listens
 bg_capture() {	# OUT ERR ARGS…
@@ -115,13 +118,57 @@ check_eq "capture: true: the lab's file has every ping over b:eth1 since up" "$w
 	"$(ts -r "$cfile" -Y icmp -T fields -e ip.src -e ip.dst -e icmp.type | tr '\t\n' ' |' | sed 's/ |/|/g')"
 $NSNET down cap > "$TMP/down" 2>&1
 check_match "down says where the captures are" 'captures of lab "cap" are kept in /run/nsnet/cap.captures/' "$(cat "$TMP/down")"
-check_fail "down stopped the capture process" kill -0 "$cpid"
+check_fail "down stopped the capture process" alive "$cpid"
 check_eq "… the file stays, with all 8 ICMP packets" 8 "$(ts -r "$cfile" -Y icmp | wc -l)"
 check_eq "… and nothing else of the lab is left" "lo|cap.captures" \
 	"$(ip -j link show | jq -r '[.[].ifname] | join(" ")')$(ip netns list)|$(ls /run/nsnet)"
 rm -rf /run/nsnet/cap.captures
 
-# 8. crash at each operation of up (then down), and a failure at each (rollback):
+# 8. converge (up of the running lab with a changed file): captures follow the file
+mk3() {	# CAPTURE_OF_Q BRIDGE_OF_P ADDRESS_OF_P
+	cat > "$TMP/c3.yaml" <<YAML
+name: c3
+bridges:
+  br1: { addresses: [10.11.0.254/24] }
+  br2: { addresses: [10.11.1.254/24] }
+nodes:
+  p:
+    interfaces:
+      eth0: { bridge: $2, addresses: [$3], capture: true }
+  q:
+    interfaces:
+      eth0: { bridge: br1, addresses: [10.11.0.2/24], capture: $1 }
+YAML
+}
+capid() { awk -v t="$1" '$1 == "pid" && $4 == "@capture" && $5 == t {p = $2} END {print p}' /run/nsnet/c3/journal; }
+mk3 false br1 10.11.0.1/24
+check "up c3 (capture on p:eth0)" $NSNET up "$TMP/c3.yaml" -q
+p1=$(capid p:eth0)
+check "… p's capture runs" alive "$p1"
+mk3 true br1 10.11.0.1/24
+check "converge: capture: true on q:eth0" $NSNET up "$TMP/c3.yaml" -q
+q1=$(capid q:eth0)
+check "… q's capture started" alive "$q1"
+check_eq "… p's capture untouched (same process)" "$p1" "$(capid p:eth0)"
+ip netns exec q ping -c 2 -i 0.2 -W 2 10.11.0.1 > /dev/null
+wait_for 3 sh -c "[ \$(tshark -r /run/nsnet/c3.captures/q-eth0.pcap -Y icmp 2>/dev/null | wc -l) = 4 ]"
+check_eq "… q's new file has q's pings" 4 "$(ts -r /run/nsnet/c3.captures/q-eth0.pcap -Y icmp | wc -l)"
+mk3 false br2 10.11.1.1/24
+check "converge: p:eth0 moves to br2 (its cable recreated), q's capture off" $NSNET up "$TMP/c3.yaml" -q
+p2=$(capid p:eth0)
+check_fail "… q's capture stopped" alive "$q1"
+check "… q's file stays" test -s /run/nsnet/c3.captures/q-eth0.pcap
+check_fail "… p's old capture stopped" alive "$p1"
+check "… p's capture restarted on the new interface" alive "$p2"
+ip netns exec p ping -c 1 -W 2 10.11.1.254 > /dev/null
+wait_for 3 sh -c "[ \$(tshark -r /run/nsnet/c3.captures/p-eth0.pcap -Y icmp 2>/dev/null | wc -l) = 2 ]"
+check_eq "… and captures it (a ping to br2)" "10.11.1.254 0" \
+	"$(ts -r /run/nsnet/c3.captures/p-eth0.pcap -Y 'icmp.type == 0' -T fields -e ip.src -e icmp.type | tr '\t' ' ')"
+check "down c3" $NSNET down c3 -q
+check_eq "no capture process left" "" "$(nsnet_procs)"
+rm -rf /run/nsnet/c3.captures
+
+# 9. crash at each operation of up (then down), and a failure at each (rollback):
 #    no capture process is ever left behind
 cat > "$TMP/c2.yaml" <<'YAML'
 name: c2
@@ -135,7 +182,7 @@ nodes:
     interfaces:
       eth0: { bridge: kbr, addresses: [10.9.0.2/24], capture: true }
 YAML
-left() { { pgrep -x nsnet; ip netns list; ip -br link show | grep -v '^lo '; ls /run/nsnet | grep -v captures; } 2>&1; }
+left() { { nsnet_procs; ip netns list; ip -br link show | grep -v '^lo '; ls /run/nsnet | grep -v captures; } 2>&1; }
 bad=0 k=1
 while [ $k -le 100 ]; do
 	{ NSNET_CRASH_AT=$k $NSNET up "$TMP/c2.yaml" -q > "$TMP/o" 2>&1; rc=$?; } 2> /dev/null
@@ -148,7 +195,7 @@ done
 total=$((k - 1))
 check "the capture lab has operations to crash at ($total)" test $total -ge 10
 check_eq "crash at each of them, then down: no capture process, nothing left" 0 "$bad"
-check_eq "after the loop the lab's two captures run" 2 "$(pgrep -x nsnet | wc -l)"
+check_eq "after the loop the lab's two captures run" 2 "$(nsnet_procs | wc -l)"
 $NSNET down c2 -q
 bad=0
 for k in $(seq 1 "$total"); do

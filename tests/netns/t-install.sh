@@ -40,6 +40,8 @@ for h in "$D"/usr/include/nsnet/*.h; do
 		$(pkg-config --cflags nsnet) -fsyntax-only -x c - > "$TMP/hc" 2>&1 || { bad="$bad ${h##*/}"; cat "$TMP/hc"; }
 done
 check_eq "every installed header compiles on its own (-std=c11 -pedantic -Werror)" "" "$bad"
+check_eq "<nsnet/nsnet.h> includes every public header" "" \
+	"$(cd "$D/usr/include/nsnet" && for h in *.h; do [ $h = nsnet.h ] || grep -q "\"nsnet/$h\"" nsnet.h || echo $h; done)"
 check_eq "no internal header installed" "" "$(ls "$D"/usr/include/nsnet | grep -- '-int\.h$')"
 check_match "pkg-config: version and flags" "^0\.1\.0 -I$D/usr/include.* -L$L -lnsnet" \
 	"$(pkg-config --modversion nsnet) $(pkg-config --cflags --libs nsnet | tr -s ' ')"
