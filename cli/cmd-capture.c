@@ -143,6 +143,12 @@ int cmd_capture(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (!nsnet_lab_node_local(lab, n)) {
+		msg("capture: node \"%s\" runs on host %s, not on this one: capture there", node,
+		    lab->nodes[n].host ? lab->nodes[n].host : "(another)");
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	snprintf(ns, sizeof(ns), "%s", lab->nodes[n].ns);
 	if (wfile && !strcmp(wfile, "-")) {
 		if (isatty(STDOUT_FILENO)) {

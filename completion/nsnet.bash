@@ -69,7 +69,7 @@ _nsnet() {
 		w=${_nsnet_words[i]}
 		case $w in
 		-l) lab=${_nsnet_words[i+1]}; ((i++)) ;;
-		-w|-c|--topo|--bridge|--ip|--gw|-p|--hostname|--name|-e|--env|--workdir|--range|-W|--neigh) ((i++)) ;;
+		-w|-c|--topo|--bridge|--ip|--gw|-p|--hostname|--name|-e|--env|--workdir|--range|-W|--neigh|--count|--timeout) ((i++)) ;;
 		--) npos=99 ;;
 		-*) ;;
 		*) [[ $npos == 0 ]] && sub=$w
@@ -81,7 +81,7 @@ _nsnet() {
 	-w|--workdir) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2> /dev/null; return ;;
 	--topo) _nsnet_reply $'star,\nlinear,\ntree,'; compopt -o nospace 2> /dev/null; return ;;
 	--neigh) _nsnet_reply $'static\ndynamic\nauto'; return ;;
-	-c|--bridge|--ip|--gw|-p|--hostname|--name|-e|--env|--range|-W) return ;;
+	-c|--bridge|--ip|--gw|-p|--hostname|--name|-e|--env|--range|-W|--count|--timeout) return ;;
 	esac
 	[[ $npos -ge 99 ]] && { COMPREPLY=($(compgen -c -- "$cur")); return; }
 	case $cmd in
@@ -126,6 +126,18 @@ _nsnet() {
 		fi ;;
 	pingall)
 		_nsnet_reply $'-l\n-j\n-W\n--neigh\n--help' ;;
+	events)
+		if [[ $cur == -* ]]; then
+			_nsnet_reply $'-l\n-j\n--json\n--count\n--timeout\n--help'
+		else
+			_nsnet_reply "$("$nsnet" __complete labs 2> /dev/null)"
+		fi ;;
+	diff)
+		if [[ $cur == -* ]]; then
+			_nsnet_reply $'-l\n-j\n--topo\n--help'
+		else
+			_nsnet_files
+		fi ;;
 	forward)
 		if [[ $npos == 0 ]]; then
 			_nsnet_reply $'add\ndel\nlist'

@@ -374,8 +374,8 @@ int nsnet__captures_sync(const struct nsnet_lab *lab, struct nsnet_err *err)
 		snprintf(ifname, sizeof(ifname), "%s", colon + 1);
 		f = find_iface(lab, node, ifname, &ni, &ii);
 		cur = 0;
-		if (f && f->capture && !running[base[ni] + ii] &&
-		    proc_in_ns(pid, lab->nodes[ni].ns))
+		if (f && f->capture && nsnet_lab_node_local(lab, ni) &&
+		    !running[base[ni] + ii] && proc_in_ns(pid, lab->nodes[ni].ns))
 			cur = ns_ifindex(lab->nodes[ni].ns, ifname, NULL) == idx;
 		if (cur) {
 			running[base[ni] + ii] = 1;
@@ -389,8 +389,9 @@ int nsnet__captures_sync(const struct nsnet_lab *lab, struct nsnet_err *err)
 		for (j = 0; j < nd->nifaces; j++) {
 			int idx;
 
-			if (!nd->ifaces[j].capture || running[base[i] + j])
-				continue;
+			if (!nd->ifaces[j].capture || running[base[i] + j] ||
+			    !nsnet_lab_node_local(lab, i))
+				continue;	/* a node of another host captures there */
 			if (!dir && (ret = prepare_dir(lab->name, err)) < 0)
 				goto out;
 			dir = 1;

@@ -21,6 +21,7 @@
  *   nat.h      masquerade and port forwards in one nftables table
  *   ping.h     all-pairs ICMP reachability;  reach.h: which pairs should answer
  *   capture.h  packet capture inside a namespace (libpcap)
+ *   events.h   what changes in a running lab, as a stream (`nsnet events`)
  *   run.h      a command in fresh namespaces on a lab bridge (`nsnet run`)
  *   cni.h      primitives the CNI plugin needs (promiscuous mode, conntrack)
  *
@@ -73,6 +74,7 @@
 #include "nsnet/nat.h"
 #include "nsnet/ping.h"
 #include "nsnet/capture.h"
+#include "nsnet/events.h"
 #include "nsnet/run.h"
 #include "nsnet/cni.h"
 
