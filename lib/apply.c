@@ -392,6 +392,24 @@ static int put_source(const char *name, const char *file, const struct nsnet_lab
 	return ret;
 }
 
+/* 1 if the recorded source is @src, byte for byte. */
+static int source_same(const char *name, const struct nsnet_lab_source *src)
+{
+	size_t hl = strlen(src->kind) + strlen(src->arg ? src->arg : "-") + 2, len = 0;
+	char *text = NULL, *want = malloc(hl + src->len + 1);
+	int same = 0;
+
+	if (want && nsnet_state_get(name, "source", &text, &len, NULL) == 0) {
+		snprintf(want, hl + 1, "%s %s\n", src->kind, src->arg ? src->arg : "-");
+		if (src->text && src->len)
+			memcpy(want + hl, src->text, src->len);
+		same = len == hl + (src->text ? src->len : 0) && !memcmp(text, want, len);
+	}
+	free(text);
+	free(want);
+	return same;
+}
+
 /* The lab a source state file describes, checked. */
 static int load_source(const char *name, const char *file, struct nsnet_lab **lab,
 		       struct nsnet_err *err)
@@ -684,7 +702,11 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 	if (ret < 0)
 		goto out;
 	if (!plan_count(p)) {
-		ret = 1;	/* nothing to do: touch nothing */
+		/* nothing to do on the system; a file that differs (comments,
+		 * capture:) still becomes the recorded source */
+		ret = source_same(lab->name, src) ? 1 : put_source(lab->name, "source", src, err);
+		if (ret == 0)
+			ret = 1;
 		goto out;
 	}
 	ret = preflight_plan(p, lab->name, err);
