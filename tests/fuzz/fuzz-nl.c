@@ -5,7 +5,7 @@
  *
  * Contract exercised: nsnet_nl_parse_ack() takes the available length and
  * must reject anything inconsistent; nsnet_link_parse() / nsnet_addr_parse()
- * / nsnet_route_parse() / nsnet_neigh_parse() trust nlmsg_len, so the caller
+ * / nsnet_route_parse() / nsnet_neigh_parse() / nsnet_tc_parse() trust nlmsg_len, so the caller
  * (nsnet_nl_flush / nsnet_nl_dump) must only hand them a header with
  * NLMSG_HDRLEN <= nlmsg_len <= bytes available: nsnet_nl_msg_ok(). (The
  * first run found libmnl's mnl_nlmsg_ok() accepting nlmsg_len >= 2^31.) Each message is
@@ -14,7 +14,7 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
  *     tests/fuzz/fuzz-nl.c lib/nl.c lib/link.c lib/addr.c lib/route.c \
- *     lib/netns.c lib/err.c -lmnl -lpthread -o fuzz-nl
+ *     lib/netns.c lib/err.c lib/tc.c lib/impair.c -lmnl -lpthread -o fuzz-nl
  *   ./fuzz-nl -max_total_time=180 tests/fuzz/corpus/nl
  *
  * Built with -DNSNET_FUZZ_CAPTURE (no libFuzzer) it is instead a seed
@@ -33,6 +33,7 @@
 #include "nsnet/link.h"
 #include "nsnet/nl.h"
 #include "nsnet/route.h"
+#include "nsnet/tc.h"
 
 #ifndef NSNET_FUZZ_CAPTURE
 
@@ -44,6 +45,9 @@ static void parse_one(const struct nlmsghdr *src)
 	struct nsnet_addr_info ai;
 	struct nsnet_route r;
 	struct nsnet_neigh_info ni;
+	struct nsnet_qdisc_info qi;
+	struct nsnet_impair im;
+	char text[NSNET_IMPAIR_FMT_MAX];
 	struct nlmsghdr *nlh = malloc(src->nlmsg_len);
 	char msg[64];
 	uint32_t miss;
@@ -56,6 +60,8 @@ static void parse_one(const struct nlmsghdr *src)
 	nsnet_addr_parse(nlh, &ai);
 	nsnet_route_parse(nlh, &r);
 	nsnet_neigh_parse(nlh, &ni);
+	if (nsnet_tc_parse(nlh, &qi) == 0 && nsnet_tc_impair(&qi, 1500, &im) == 0)
+		nsnet_impair_format(&im, text, sizeof(text));
 	nsnet_nl_parse_ack(nlh, nlh->nlmsg_len, msg, sizeof(msg), &miss);
 	nsnet_nl_parse_ack(nlh, nlh->nlmsg_len, msg, 1, NULL);
 	free(nlh);

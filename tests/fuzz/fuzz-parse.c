@@ -2,14 +2,17 @@
 /*
  * libFuzzer harness for the small parsers of outside input: addresses and
  * prefixes, route strings, MAC addresses, namespace / interface names,
- * sysctl keys and generated-topology specs. The first byte picks the parser,
+ * sysctl keys, generated-topology specs and link impairments (the words of
+ * `nsnet link set`, also the lab file's impair: values). The first byte picks the parser,
  * the rest is the string (NUL-terminated copy of exactly that many bytes, so
  * AddressSanitizer sees any read past it).
  *
  * Beyond "no crash", each accepted input must satisfy the parser's promise:
  * a parsed prefix / route / MAC formats back to text that parses to the same
  * value, an accepted name has none of the characters the check forbids, and
- * a generated topology passes the checker.
+ * a generated topology passes the checker, an impairment formats to words
+ * that read back as the same setting, and the qdisc message built for it
+ * parses back as exactly that setting.
  *
  *   make fuzz            (builds every tests/fuzz/fuzz-*.c into build-fuzz/)
  *   build-fuzz/fuzz-parse -max_total_time=60 tests/fuzz/corpus/parse
@@ -23,12 +26,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
 #include "nsnet/addr.h"
+#include "nsnet/impair.h"
 #include "nsnet/lab.h"
 #include "nsnet/link.h"
 #include "nsnet/netns.h"
 #include "nsnet/route.h"
 #include "nsnet/sysctl.h"
+#include "nsnet/tc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -153,6 +161,34 @@ static void topo(const char *s)
 	nsnet_lab_free(lab);
 }
 
+static void impair(const char *s)
+{
+	static char msg[NSNET_NL_MSG_MAX] __attribute__((aligned(8)));
+	struct nsnet_impair im, im2;
+	struct nsnet_err err = { 0 };
+	struct nsnet_qdisc_info q;
+	char buf[NSNET_IMPAIR_FMT_MAX];
+	struct nlmsghdr *nlh;
+
+	if (nsnet_impair_parse_str(s, &im, &err) < 0) {
+		MUST(err.error < 0);
+		return;
+	}
+	MUST(nsnet_impair_check(&im, NULL) == 0);
+	nsnet_impair_format(&im, buf, sizeof(buf));
+	MUST(strlen(buf) < sizeof(buf) - 1);
+	MUST(nsnet_impair_parse_str(buf, &im2, NULL) == 0 && nsnet_impair_eq(&im, &im2));
+	memset(msg, 0, sizeof(msg));
+	nlh = mnl_nlmsg_put_header(msg);
+	if (nsnet_tc_msg_set(nlh, 2, &im, 1500) < 0) {
+		MUST(!(im.set & (NSNET_IMPAIR_NETEM | NSNET_IMPAIR_RATE)));
+		return;
+	}
+	MUST(nlh->nlmsg_len <= 512);
+	((struct tcmsg *)mnl_nlmsg_get_payload(nlh))->tcm_handle = 0x80010000;
+	MUST(nsnet_tc_parse(nlh, &q) == 0 && nsnet_tc_matches(&q, &im, 1500));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -164,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: prefix(s, 0); break;
 	case 1: prefix(s, 1); break;
 	case 2: ip(s); break;
@@ -173,6 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5: names(s); break;
 	case 6: sysctl_key(s); break;
 	case 7: topo(s); break;
+	case 8: impair(s); break;
 	}
 	free(s);
 	return 0;
