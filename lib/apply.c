@@ -33,6 +33,7 @@
 #include "nsnet/apply.h"
 #include "apply-int.h"
 #include "capture-int.h"
+#include "cable-int.h"
 #include "nsnet/link.h"
 #include "nsnet/nat.h"
 #include "nsnet/netns.h"
@@ -194,6 +195,9 @@ int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err)
 	size_t i;
 	int ret;
 
+	ret = nsnet__cable_preflight(lab, err);	/* netem, if the file needs it (cable-ctl.c) */
+	if (ret < 0)
+		return ret;
 	if (nsnet_state_exists(lab->name)) {
 		/* a converge: only what the plan creates may clash */
 		struct nsnet_lab *from = NULL;
@@ -787,6 +791,8 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 		ret = nsnet__plan_exec(p, lab->name, progress, parg, err);
 	if (ret == 0)
 		ret = nsnet__captures_sync(lab, err);	/* capture-lab.c */
+	if (ret == 0)
+		ret = nsnet__cable_up(lab, err);	/* impairments (cable-ctl.c) */
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "up");
 	if (ret < 0) {

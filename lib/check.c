@@ -887,6 +887,70 @@ static int check_captures(struct cctx *c)
 	return ret;
 }
 
+/* The impairment given for cable @i's other description, if any: its links[] entry or peer. */
+static int impair_twice(struct cctx *c, size_t ni, size_t ii, const struct nsnet_loc **other)
+{
+	const struct nsnet_lab *lab = c->lab;
+	const struct nsnet_lab_iface *f = &lab->nodes[ni].ifaces[ii];
+	const struct nsnet_lab_link *l;
+	int e;
+
+	if (f->link_idx < 0)
+		return 0;
+	l = &lab->links[f->link_idx];
+	if (l->impair.set) {
+		*other = &l->impair_loc;
+		return 1;
+	}
+	/* a node<->node cable: the other end's interface may carry it too (report it once) */
+	for (e = 0; e < 2; e++) {
+		const struct nsnet_lab_end *end = &l->end[e];
+		const struct nsnet_lab_iface *g;
+
+		if (end->node_idx < 0 || ((size_t)end->node_idx == ni && (size_t)end->iface_idx == ii))
+			continue;
+		g = &lab->nodes[end->node_idx].ifaces[end->iface_idx];
+		if (g->impair.set && ((size_t)end->node_idx < ni ||
+				      ((size_t)end->node_idx == ni && (size_t)end->iface_idx < ii))) {
+			*other = &g->impair_loc;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int check_impairs(struct cctx *c)
+{
+	struct nsnet_lab *lab = c->lab;
+	struct nsnet_err e = { 0 };
+	const struct nsnet_loc *other;
+	struct pn p1, p2;
+	size_t i, j;
+
+	for (i = 0; i < lab->nlinks; i++)
+		if (lab->links[i].impair.set && nsnet_impair_check(&lab->links[i].impair, &e) < 0)
+			return cerr(c, &lab->links[i].impair_loc, "links[%zu].impair.%s", i, e.msg);
+	for (i = 0; i < lab->nnodes; i++) {
+		struct nsnet_lab_node *n = &lab->nodes[i];
+
+		for (j = 0; j < n->nifaces; j++) {
+			struct nsnet_lab_iface *f = &n->ifaces[j];
+
+			if (!f->impair.set)
+				continue;
+			if (nsnet_impair_check(&f->impair, &e) < 0)
+				return cerr(c, &f->impair_loc, "nodes.%s.interfaces.%s.impair.%s",
+					    pn(n->name, &p1), pn(f->name, &p2), e.msg);
+			if (impair_twice(c, i, j, &other))
+				return cerr(c, &f->impair_loc, "nodes.%s.interfaces.%s.impair: this "
+					    "cable's impairment is already given at line %d column %d; "
+					    "give it once (it shapes both directions)", pn(n->name, &p1),
+					    pn(f->name, &p2), other->line, other->col);
+		}
+	}
+	return 0;
+}
+
 int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 {
 	struct cctx c = { .lab = lab, .err = err };
@@ -907,6 +971,8 @@ int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 		ret = nsnet__lab_check_hosts(lab, err);
 	if (!ret)
 		ret = check_captures(&c);
+	if (!ret)
+		ret = check_impairs(&c);
 	nsnet__map_free(&c.bridges);
 	nsnet__map_free(&c.nodes);
 	nsnet__map_free(&c.ifaces);

@@ -614,11 +614,47 @@ static int parse_bridge(struct yctx *c, const struct ynode *k, const struct ynod
 	return ret;
 }
 
+/* "impair:" — rate, delay, jitter, loss, duplicate, corrupt, limit (nsnet_impair_parse_field) */
+static int parse_impair(struct yctx *c, const struct ynode *k, const struct ynode *v,
+			const char *path, struct nsnet_impair *im, struct nsnet_loc *loc)
+{
+	static const char *const keys[] = { "rate", "delay", "jitter", "loss", "duplicate",
+					    "corrupt", "limit", NULL };
+	struct nsnet_err e = { 0 };
+	char sp[PATH_LEN];
+	const char *why;
+	size_t i, n;
+	int ret;
+
+	*loc = k->loc;
+	if (is_null(v))
+		return 0;
+	ret = expect(c, v, Y_MAP, path);
+	if (!ret)
+		ret = check_keys(c, v, path, keys);
+	for (i = 0; i < v->nkid && !ret; i += 2) {
+		const struct ynode *key = v->kid[i], *val = v->kid[i + 1];
+
+		subpath(sp, path, key);
+		ret = expect(c, val, Y_SCALAR, sp);
+		if (ret)
+			break;
+		if (nsnet_impair_parse_field(im, key->val, val->val, &e) < 0) {
+			/* "rate: why" -> why: the path names the field */
+			n = strlen(key->val);
+			why = !strncmp(e.msg, key->val, n) && !strncmp(e.msg + n, ": ", 2) ?
+			      e.msg + n + 2 : e.msg;
+			ret = perr(c, val, sp, "%s", why);
+		}
+	}
+	return ret;
+}
+
 static int parse_iface(struct yctx *c, const struct ynode *k, const struct ynode *v,
 		       const char *path, struct nsnet_lab_iface *f)
 {
 	static const char *const keys[] = { "bridge", "addresses", "mtu", "mac", "host_name",
-					    "capture", NULL };
+					    "capture", "impair", NULL };
 	char sp[PATH_LEN], q[100];
 	size_t i;
 	int ret;
@@ -648,6 +684,8 @@ static int parse_iface(struct yctx *c, const struct ynode *k, const struct ynode
 			ret = get_str(c, val, sp, &f->host_name);
 		} else if (!strcmp(key->val, "capture")) {
 			ret = get_bool(c, val, sp, &f->capture);
+		} else if (!strcmp(key->val, "impair")) {
+			ret = parse_impair(c, key, val, sp, &f->impair, &f->impair_loc);
 		} else {
 			ret = expect(c, val, Y_SCALAR, sp);
 			if (!ret && nsnet__mac_parse(val->val, f->mac) < 0)
@@ -816,7 +854,7 @@ static int parse_node(struct yctx *c, const struct ynode *k, const struct ynode 
 static int parse_link(struct yctx *c, const struct ynode *v, const char *path,
 		      struct nsnet_lab_link *l)
 {
-	static const char *const keys[] = { "endpoints", "mtu", "vni", NULL };
+	static const char *const keys[] = { "endpoints", "mtu", "vni", "impair", NULL };
 	const struct ynode *eps;
 	char sp[PATH_LEN], ip[PATH_LEN];
 	size_t i;
@@ -842,6 +880,8 @@ static int parse_link(struct yctx *c, const struct ynode *v, const char *path,
 			ret = get_mtu(c, val, sp, &l->mtu);
 		else if (!strcmp(key->val, "vni"))
 			ret = get_vni(c, val, sp, &l->vni);
+		else if (!strcmp(key->val, "impair"))
+			ret = parse_impair(c, key, val, sp, &l->impair, &l->impair_loc);
 		else if (!(ret = expect(c, val, Y_SEQ, sp)) && val->nkid != 2)
 			ret = perr(c, val, sp, "expected exactly two endpoints, got %zu",
 				   val->nkid);

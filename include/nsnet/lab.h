@@ -7,6 +7,7 @@
 
 #include "nsnet/addr.h"
 #include "nsnet/err.h"
+#include "nsnet/impair.h"
 #include "nsnet/route.h"
 
 /*
@@ -59,6 +60,8 @@ struct nsnet_lab_iface {
 	int has_mac;
 	char *host_name;		/* host-side veth name ("host_name:" or set by the checker) */
 	int capture;			/* "capture: true": up captures it to a file (capture.h) */
+	struct nsnet_impair impair;	/* "impair:": the whole cable, both directions */
+	struct nsnet_loc impair_loc;	/* of the "impair" key */
 	/* filled by the checker */
 	enum nsnet_iface_kind kind;
 	int bridge_idx;			/* NSNET_IFACE_BRIDGE */
@@ -107,6 +110,8 @@ struct nsnet_lab_link {
 	struct nsnet_lab_end end[2];
 	int mtu;
 	char *host_name[2];		/* host-side veth names when an end is a bridge */
+	struct nsnet_impair impair;	/* "impair:": the whole cable, both directions */
+	struct nsnet_loc impair_loc;
 	struct nsnet_loc loc;
 	uint32_t vni;			/* node<->node cable across hosts: "vni:" or derived */
 	int spans;			/* its two nodes are on different hosts */

@@ -2,8 +2,9 @@
 /*
  * libFuzzer harness for the small parsers of outside input: addresses and
  * prefixes, route strings, MAC addresses, namespace / interface names,
- * sysctl keys, generated-topology specs and link impairments (the words of
- * `nsnet link set`, also the lab file's impair: values). The first byte picks the parser,
+ * sysctl keys, generated-topology specs, link impairments (the words of
+ * `nsnet link set`, also the lab file's impair: values) and the runtime
+ * cable records of a lab's state. The first byte picks the parser,
  * the rest is the string (NUL-terminated copy of exactly that many bytes, so
  * AddressSanitizer sees any read past it).
  *
@@ -30,6 +31,7 @@
 #include <linux/rtnetlink.h>
 
 #include "nsnet/addr.h"
+#include "nsnet/cable.h"
 #include "nsnet/impair.h"
 #include "nsnet/lab.h"
 #include "nsnet/link.h"
@@ -189,6 +191,30 @@ static void impair(const char *s)
 	MUST(nsnet_tc_parse(nlh, &q) == 0 && nsnet_tc_matches(&q, &im, 1500));
 }
 
+/* The runtime cable records of a lab's state (an edited file must not hurt). */
+static void cable_state(const char *s)
+{
+	struct nsnet_cable_state *v = NULL, *w = NULL;
+	size_t n = 0, m = 0, i;
+	char *text;
+
+	if (nsnet_cable_state_parse(s, strlen(s), &v, &n) < 0)
+		return;
+	text = nsnet_cable_state_text(v, n);
+	MUST(text != NULL);
+	MUST(nsnet_cable_state_parse(text, strlen(text), &w, &m) == 0);
+	/* records with nothing to say are not written */
+	for (i = 0; i < n; i++)
+		MUST(v[i].down || v[i].has_impair);
+	MUST(m == n);
+	for (i = 0; i < n; i++)
+		MUST(!strcmp(v[i].key, w[i].key) && v[i].down == w[i].down &&
+		     v[i].has_impair == w[i].has_impair && nsnet_impair_eq(&v[i].impair, &w[i].impair));
+	free(text);
+	free(v);
+	free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -200,7 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0: prefix(s, 0); break;
 	case 1: prefix(s, 1); break;
 	case 2: ip(s); break;
@@ -210,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 6: sysctl_key(s); break;
 	case 7: topo(s); break;
 	case 8: impair(s); break;
+	case 9: cable_state(s); break;
 	}
 	free(s);
 	return 0;

@@ -14,7 +14,9 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
+#include "nsnet/cable.h"
 #include "nsnet/impair.h"
+#include "nsnet/lab.h"
 #include "nsnet/tc.h"
 #include "check.h"
 
@@ -410,6 +412,153 @@ static void test_parse_bad(void)
 	}
 }
 
+/* Parse and check a lab file; returns the lab or NULL with the message in @err. */
+static struct nsnet_lab *lab_of(const char *yaml, struct nsnet_err *err)
+{
+	struct nsnet_lab *lab = NULL;
+
+	nsnet_err_clear(err);
+	if (nsnet_lab_parse(yaml, strlen(yaml), "t.yaml", &lab, err) < 0)
+		return NULL;
+	if (nsnet_lab_check(lab, err) < 0) {
+		nsnet_lab_free(lab);
+		return NULL;
+	}
+	return lab;
+}
+
+static void lab_bad(const char *yaml, const char *want)
+{
+	struct nsnet_err err = { 0 };
+	struct nsnet_lab *lab = lab_of(yaml, &err);
+
+	CHECK(!lab && err.error == -EINVAL && strstr(err.msg, want), "lab refused: \"%s\" (got \"%s\")",
+	      want, err.msg);
+	nsnet_lab_free(lab);
+}
+
+#define LAB_HEAD "name: t\nbridges:\n  br0: {}\nnodes:\n  a:\n    interfaces:\n"
+
+static void test_lab(void)
+{
+	struct nsnet_err err = { 0 };
+	struct nsnet_lab *lab;
+	struct nsnet_cable c;
+	char key[NSNET_CABLE_KEY_MAX], field[NSNET_CABLE_KEY_MAX], name[NSNET_CABLE_KEY_MAX];
+	size_t n, i;
+
+	lab = lab_of(LAB_HEAD
+		     "      eth0: { bridge: br0, impair: { rate: 10mbit, limit: 100 } }\n"
+		     "      eth1: {}\n"
+		     "  b:\n"
+		     "    interfaces:\n"
+		     "      eth0: { bridge: br0 }\n"
+		     "      eth1: { impair: { loss: 1.5, delay: 20ms, jitter: 1ms } }\n"
+		     "links:\n"
+		     "  - endpoints: [\"a:eth1\", \"b:eth1\"]\n"
+		     "  - endpoints: [\"a:eth2\", br0]\n"
+		     "    impair: { rate: 1gbit }\n", &err);
+	CHECK(lab != NULL, "a lab with impairments is valid%s%s", lab ? "" : ": ", lab ? "" : err.msg);
+	if (!lab)
+		return;
+	CHECK(lab->nodes[0].ifaces[0].impair.set == (NSNET_IMPAIR_RATE | NSNET_IMPAIR_LIMIT) &&
+	      lab->nodes[0].ifaces[0].impair.rate == 10000000 &&
+	      lab->nodes[0].ifaces[0].impair.limit == 100, "iface impair: rate and limit");
+	CHECK(lab->nodes[0].ifaces[0].impair_loc.line == 7 &&
+	      lab->nodes[0].ifaces[0].impair_loc.col == 28, "impair location %d:%d",
+	      lab->nodes[0].ifaces[0].impair_loc.line, lab->nodes[0].ifaces[0].impair_loc.col);
+	CHECK(lab->links[1].impair.set == NSNET_IMPAIR_RATE && lab->links[1].impair.rate ==
+	      1000000000ull, "links[] impair");
+
+	nsnet_cable_of(lab, 0, 0, &c, field);
+	nsnet_cable_key(lab, &c, key, sizeof(key));
+	nsnet_cable_end_name(lab, &c, 1, name, sizeof(name));
+	CHECK(c.impair == &lab->nodes[0].ifaces[0].impair && !strcmp(key, "a:eth0") &&
+	      !strcmp(name, "host:a-eth0") && !strcmp(field, "nodes.a.interfaces.eth0"),
+	      "a:eth0: bridge cable to host:a-eth0 (%s %s %s)", key, name, field);
+	nsnet_cable_of(lab, 0, 1, &c, field);
+	nsnet_cable_key(lab, &c, key, sizeof(key));
+	nsnet_cable_end_name(lab, &c, 1, name, sizeof(name));
+	CHECK(c.impair == &lab->nodes[1].ifaces[1].impair && !strcmp(name, "b:eth1") &&
+	      !strcmp(key, "a:eth1") && !strcmp(field, "nodes.b.interfaces.eth1"),
+	      "a:eth1: cable to b:eth1 with b:eth1's impairment (%s %s)", name, field);
+	nsnet_cable_of(lab, 1, 1, &c, NULL);
+	nsnet_cable_key(lab, &c, key, sizeof(key));
+	CHECK(!strcmp(key, "a:eth1") && c.node[1] == 0, "b:eth1 is the same cable, key a:eth1");
+	CHECK(nsnet_cable_find(lab, "a:eth2", &n, &i, &err) == 0 && n == 0 && i == 2,
+	      "a:eth2 found (declared by its link)");
+	nsnet_cable_of(lab, n, i, &c, field);
+	CHECK(c.impair == &lab->links[1].impair && !strcmp(field, "links[1]") && c.ifname[1],
+	      "a:eth2: the link's impairment, host end %s", c.ifname[1] ? c.ifname[1] : "?");
+	CHECK(nsnet_cable_find(lab, "a:eth9", &n, &i, &err) == -EINVAL &&
+	      strstr(err.msg, "no interface \"eth9\" (it has: eth0, eth1, eth2)"),
+	      "unknown interface named with the list: %s", err.msg);
+	CHECK(nsnet_cable_find(lab, "z:eth0", &n, &i, &err) == -EINVAL &&
+	      strstr(err.msg, "no node \"z\""), "unknown node: %s", err.msg);
+	CHECK(nsnet_cable_find(lab, "a", &n, &i, &err) == -EINVAL &&
+	      strstr(err.msg, "is not NODE:IF"), "not NODE:IF: %s", err.msg);
+	nsnet_lab_free(lab);
+
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { rate: 10furlongs } }\n",
+		"t.yaml:7:44: nodes.a.interfaces.eth0.impair.rate: \"10furlongs\": unknown unit");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { delay: 10 } }\n",
+		"t.yaml:7:45: nodes.a.interfaces.eth0.impair.delay: \"10\" needs a unit");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { loss: 101% } }\n",
+		"nodes.a.interfaces.eth0.impair.loss: \"101%\" is more than 100%");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { jitter: 1ms } }\n",
+		"t.yaml:7:28: nodes.a.interfaces.eth0.impair.jitter: needs delay");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { limit: 10 } }\n",
+		"t.yaml:7:28: nodes.a.interfaces.eth0.impair.limit: sets the queue");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { speed: 10 } }\n",
+		"impair: unknown key \"speed\"");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: { rate: [1] } }\n",
+		"impair.rate: expected a string, got a list");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0, impair: 10mbit }\n",
+		"nodes.a.interfaces.eth0.impair: expected a mapping");
+	lab_bad(LAB_HEAD "      eth1: { impair: { rate: 1mbit } }\n"
+		"  b: { interfaces: { eth1: { impair: { rate: 2mbit } } } }\n"
+		"links:\n  - endpoints: [\"a:eth1\", \"b:eth1\"]\n",
+		"t.yaml:8:30: nodes.b.interfaces.eth1.impair: this cable's impairment is already "
+		"given at line 7 column 15");
+	lab_bad(LAB_HEAD "      eth1: { impair: { rate: 1mbit } }\n"
+		"  b: { interfaces: { eth1: {} } }\n"
+		"links:\n  - endpoints: [\"a:eth1\", \"b:eth1\"]\n    impair: { rate: 1mbit }\n",
+		"nodes.a.interfaces.eth1.impair: this cable's impairment is already given at line 11");
+	lab_bad(LAB_HEAD "      eth0: { bridge: br0 }\n"
+		"links:\n  - endpoints: [br0, br1]\n    impair: { corrupt: 5, jitter: 1s }\n"
+		"bridges2: 1\n", "unknown key \"bridges2\"");
+	lab_bad("name: t\nbridges: { br0: {}, br1: {} }\n"
+		"links:\n  - endpoints: [br0, br1]\n    impair: { corrupt: 5, jitter: 1s }\n",
+		"t.yaml:5:5: links[0].impair.jitter: needs delay");
+}
+
+static void test_state_text(void)
+{
+	struct nsnet_cable_state *v = NULL, *w = NULL;
+	size_t n = 0, m = 0;
+	const char *in = "a:eth0 down\nb:eth1 impair rate 10mbit delay 5ms\njunk\nx:y impair bogus 1\n"
+			 "a:eth0 impair none\n\n:nokey down\nc:eth0 up\n";
+	char *text;
+
+	CHECK(nsnet_cable_state_parse(in, strlen(in), &v, &n) == 0 && n == 2, "2 records (%zu)", n);
+	if (n != 2)
+		return;
+	CHECK(!strcmp(v[0].key, "a:eth0") && v[0].down && v[0].has_impair && !v[0].impair.set,
+	      "a:eth0: down, impairment cleared");
+	CHECK(!strcmp(v[1].key, "b:eth1") && !v[1].down && v[1].has_impair &&
+	      v[1].impair.rate == 10000000 && v[1].impair.delay == 5000000, "b:eth1: impairment");
+	text = nsnet_cable_state_text(v, n);
+	CHECK(text && !strcmp(text, "a:eth0 down\na:eth0 impair none\nb:eth1 impair rate 10mbit "
+			      "delay 5ms\n"), "the records' text is one fact a line");
+	CHECK(text && nsnet_cable_state_parse(text, strlen(text), &w, &m) == 0 && m == 2 &&
+	      nsnet_impair_eq(&w[1].impair, &v[1].impair), "text reads back");
+	CHECK(nsnet_cable_state_find(v, n, "b:eth1") == &v[1] && !nsnet_cable_state_find(v, n, "q:r"),
+	      "find by key");
+	free(text);
+	free(v);
+	free(w);
+}
+
 int main(void)
 {
 	test_words();
@@ -418,5 +567,7 @@ int main(void)
 	test_tbf_msg();
 	test_netem_msg();
 	test_parse_bad();
+	test_lab();
+	test_state_text();
 	return CHECK_DONE();
 }
