@@ -51,6 +51,7 @@ int cmd_pingall(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_link(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "nsnet/apply.h"
+#include "nsnet/cable.h"
 #include "nsnet/link.h"
 #include "nsnet/nat.h"
 #include "nsnet/ping.h"
@@ -25,6 +26,8 @@ struct ns_view {
 	int naddrs;
 	struct nsnet_route *routes;
 	int nroutes;
+	struct nsnet_qdisc_info *qdiscs;	/* root qdiscs: impairments */
+	int nqdiscs;
 };
 
 static int read_view(int nsfd, struct ns_view *v)
@@ -38,6 +41,9 @@ static int read_view(int nsfd, struct ns_view *v)
 	v->nlinks = nsnet_link_list(nl, &v->links, NULL);
 	v->naddrs = nsnet_addr_list(nl, AF_UNSPEC, &v->addrs, NULL);
 	v->nroutes = nsnet_route_list(nl, AF_UNSPEC, &v->routes, NULL);
+	v->nqdiscs = nsnet_tc_list(nl, &v->qdiscs, NULL);
+	if (v->nqdiscs < 0)
+		v->nqdiscs = 0;
 	if (v->nlinks < 0)
 		v->nlinks = 0;
 	if (v->naddrs < 0)
@@ -53,6 +59,26 @@ static void free_view(struct ns_view *v)
 	free(v->links);
 	free(v->addrs);
 	free(v->routes);
+	free(v->qdiscs);
+}
+
+/* The impairment on link @l as read back from its root qdisc ("" if none). */
+static const char *vimpair(const struct ns_view *v, const struct nsnet_link_info *l, char *buf,
+			   size_t len)
+{
+	struct nsnet_impair im;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; l && i < v->nqdiscs; i++) {
+		if (v->qdiscs[i].ifindex != l->ifindex)
+			continue;
+		if (nsnet_tc_impair(&v->qdiscs[i], (unsigned)l->mtu, &im) < 0)
+			snprintf(buf, len, "qdisc %s", v->qdiscs[i].kind);
+		else if (im.set)
+			nsnet_impair_format(&im, buf, len);
+	}
+	return buf;
 }
 
 static const struct nsnet_link_info *vlink(const struct ns_view *v, const char *name)
@@ -266,7 +292,8 @@ int cmd_status(int argc, char **argv)
 	const char *arg = NULL;
 	char table[96], b[200];
 	struct nsnet_forward *fw = NULL;
-	size_t nfw = 0;
+	struct nsnet_cable_state *rec = NULL;
+	size_t nfw = 0, nrec = 0;
 	int i, ret, bad = 0, nat_present = 0, first_node = 0;
 	size_t n, j, k;
 
@@ -288,6 +315,8 @@ int cmd_status(int argc, char **argv)
 	if (ret)
 		return ret;
 	read_view(-1, &host);
+	if (nsnet_cable_state_read(lab->name, &rec, &nrec, NULL) < 0)
+		nrec = 0;
 	snprintf(table, sizeof(table), "nsnet-%s", lab->name);
 	nat_present = nsnet_nat_exists(table, NULL) > 0;
 
@@ -350,25 +379,42 @@ int cmd_status(int argc, char **argv)
 		}
 		for (j = 0; j < node->nifaces; j++) {
 			const struct nsnet_link_info *l = vlink(&v, node->ifaces[j].name);
-			char mac[20] = "";
+			const struct nsnet_cable_state *r;
+			char mac[20] = "", key[NSNET_CABLE_KEY_MAX], imp[NSNET_IMPAIR_FMT_MAX];
+			struct nsnet_cable cab;
+			int set_down;
 
-			bad += v.present && !link_ok(l);
+			/* a cable taken down with nsnet link set is down on purpose */
+			nsnet_cable_of(lab, n, j, &cab, NULL);
+			nsnet_cable_key(lab, &cab, key, sizeof(key));
+			r = nsnet_cable_state_find(rec, nrec, key);
+			set_down = r && r->down;
+			vimpair(&v, l, imp, sizeof(imp));
+			bad += v.present && !link_ok(l) && !set_down;
 			if (l && l->has_mac)
 				snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0],
 					 l->mac[1], l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
 			if (opt_json) {
 				printf("%s{\"name\":", j ? "," : "");
 				json_str(stdout, node->ifaces[j].name);
-				printf(",\"present\":%s,\"up\":%s,\"mtu\":%d,\"mac\":\"%s\",",
-				       l ? "true" : "false", link_ok(l) ? "true" : "false",
+				printf(",\"present\":%s,\"up\":%s,\"set_down\":%s,\"mtu\":%d,"
+				       "\"mac\":\"%s\",\"impair\":", l ? "true" : "false",
+				       link_ok(l) ? "true" : "false", set_down ? "true" : "false",
 				       l ? l->mtu : 0, mac);
+				if (imp[0])
+					json_str(stdout, imp);
+				else
+					printf("null");
+				printf(",\"impair_set\":%s,", r && r->has_impair ? "true" : "false");
 				put_addrs(&v, l, 1);
 				printf("}");
 			} else {
 				printf("  %-10s %-7s %-17s mtu %-5d", node->ifaces[j].name,
-				       !l ? "MISSING" : link_ok(l) ? "up" : "down", mac,
-				       l ? l->mtu : 0);
+				       !l ? "MISSING" : link_ok(l) ? "up" : set_down ? "down(set)" :
+				       "down", mac, l ? l->mtu : 0);
 				put_addrs(&v, l, 0);
+				if (imp[0])
+					printf("  [%s%s]", imp, r && r->has_impair ? ", set" : "");
 				printf("\n");
 			}
 		}
@@ -436,6 +482,7 @@ int cmd_status(int argc, char **argv)
 		printf("health %s (%zu nodes, %zu bridges%s)\n", bad ? "DEGRADED" : "ok",
 		       lab->nnodes, lab->nbridges, bad ? ", objects missing or down" : "");
 	free_view(&host);
+	free(rec);
 	nsnet_lab_free(lab);
 	return bad ? EXIT_FAIL : 0;
 }

@@ -28,6 +28,7 @@ static const struct {
 	{ "events", cmd_events, "stream what changes in a running lab (links, addresses, routes, qdiscs, nodes)" },
 	{ "forward", cmd_forward, "port forwards of a running lab (add, del, list)" },
 	{ "capture", cmd_capture, "capture packets on a node's interface (libpcap, tcpdump filters)" },
+	{ "link", cmd_link, "cables of a running lab: show, set NODE:IF up|down|rate …|delay …|clear" },
 	{ "graph", cmd_graph, "Graphviz DOT of a lab" },
 	{ "validate", cmd_validate, "every check up makes, without changing anything" },
 	{ "sandbox", cmd_sandbox, "a throwaway host: private net+mount+pid namespace, then CMD" },
