@@ -177,3 +177,11 @@ check "link set a:eth0 rate 20mbit (the file's again)" $NSNET link set a:eth0 ra
 check "… no longer recorded" test ! -e /run/nsnet/lk/cables
 check "down" $NSNET down
 check_eq "nothing left" "lo" "$(ip -j link show | jq -r '[.[].ifname] | join(" ")')$(ip netns list)$(ls /run/nsnet)"
+
+# --- examples/impair.yaml ---
+check "up examples/impair.yaml" $NSNET up -q "$ROOT/examples/impair.yaml"
+check_eq "tc: 10mbit on both ends of client:eth0, 100mbit on both ends of the cable" \
+	"tbf 1250000 tbf 1250000 tbf 12500000 tbf 12500000" \
+	"$(ip netns exec client tc -j qdisc show dev eth0 | jq -r '.[0] | "\(.kind) \(.options.rate)"') $(tc -j qdisc show dev client-eth0 | jq -r '.[0] | "\(.kind) \(.options.rate)"') $(for n in client server; do ip netns exec $n tc -j qdisc show dev eth1 | jq -r '.[0] | "\(.kind) \(.options.rate)"'; done | xargs)"
+check "pingall" $NSNET pingall
+check "down" $NSNET down
