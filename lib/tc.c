@@ -540,11 +540,49 @@ int nsnet_tc_list(struct nsnet_nl *nl, struct nsnet_qdisc_info **v, struct nsnet
 
 static int netem_state;		/* 0 not tried, 1 present, 2 absent, <0 cannot tell */
 
-static void *probe_thread(void *arg)
+/* In the scratch namespace: a netem qdisc on its lo. 0 or -errno (plain libmnl: no batch). */
+static int probe_here(void)
 {
 	struct nsnet_impair im = { .set = NSNET_IMPAIR_DELAY, .delay = 1000000 };
-	struct nsnet_err err = { 0 };
-	struct nsnet_nl *nl = NULL;
+	char buf[8192] __attribute__((aligned(8)));
+	struct mnl_socket *sk;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int ret;
+
+	sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!sk)
+		return -errno;
+	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	memset(buf, 0, NSNET_NL_MSG_MAX);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	nsnet_tc_msg_set(nlh, 1, &im, 65536);
+	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do {
+		n = mnl_socket_recvfrom(sk, buf, sizeof(buf));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = (struct nlmsghdr *)buf;
+	ret = nsnet_nl_msg_ok(nlh, (size_t)n) && nlh->nlmsg_type == NLMSG_ERROR ?
+	      nsnet_nl_parse_ack(nlh, (unsigned)n, NULL, 0, NULL) : -EBADMSG;
+out:
+	mnl_socket_close(sk);
+	return ret;
+}
+
+static void *probe_thread(void *arg)
+{
 	int *res = arg, ret;
 
 	/* this thread alone moves to a scratch namespace; it goes away with the thread */
@@ -552,12 +590,7 @@ static void *probe_thread(void *arg)
 		*res = -errno;
 		return NULL;
 	}
-	ret = nsnet_nl_open(&nl, -1, &err);
-	if (ret == 0) {
-		nsnet_tc_set(nl, 1, "lo", &im, 65536);
-		ret = nsnet_nl_flush(nl, &err);
-	}
-	nsnet_nl_close(nl);
+	ret = probe_here();
 	if (ret == 0)
 		*res = 1;
 	else if (ret == -ENOENT || ret == -EOPNOTSUPP)
