@@ -123,6 +123,8 @@ _nsnet() {
 			_nsnet_reply $'show\nset'
 		elif [[ $npos == 1 ]]; then
 			_nsnet_reply "$("$nsnet" __complete ifaces "$lab" 2> /dev/null)"
+		elif [[ $sub == set && $(( npos % 2 )) == 0 ]]; then
+			_nsnet_reply $'up\ndown\nclear\nrate\ndelay\njitter\nloss\nduplicate\ncorrupt\nlimit'
 		fi ;;
 	pingall)
 		_nsnet_reply $'-l\n-j\n-W\n--neigh\n--help' ;;

@@ -19,6 +19,9 @@
  *   nl.h       a batched rtnetlink socket per namespace, with extended ACKs
  *   link.h addr.h route.h sysctl.h   kernel objects (requests on an nl socket)
  *   nat.h      masquerade and port forwards in one nftables table
+ *   impair.h   link impairments (rate, delay, loss…): their words, pure
+ *   tc.h       root qdiscs that implement them (tbf, netem), read back too
+ *   cable.h    a running lab's cables: up/down, impairments (`nsnet link`)
  *   ping.h     all-pairs ICMP reachability;  reach.h: which pairs should answer
  *   capture.h  packet capture inside a namespace (libpcap)
  *   events.h   what changes in a running lab, as a stream (`nsnet events`)
@@ -72,6 +75,9 @@
 #include "nsnet/plan.h"
 #include "nsnet/apply.h"
 #include "nsnet/nat.h"
+#include "nsnet/impair.h"
+#include "nsnet/tc.h"
+#include "nsnet/cable.h"
 #include "nsnet/ping.h"
 #include "nsnet/capture.h"
 #include "nsnet/events.h"
