@@ -157,7 +157,8 @@ int cmd_up(int argc, char **argv)
 			ret = EXIT_USAGE;	/* a clash found by the locked checks */
 		else if (ret == EXIT_USAGE)
 			ret = EXIT_FAIL;
-		if (err.error != -EEXIST)	/* the locked preflight refused: nothing was done */
+		/* EEXIST, EOPNOTSUPP: the locked checks refused, nothing was done */
+		if (err.error != -EEXIST && err.error != -EOPNOTSUPP)
 			msg(was_up ? "up: rolled back; lab \"%s\" is as it was before" :
 				     "up: rolled back; nothing of lab \"%s\" is left", lab->name);
 		goto out;

@@ -39,6 +39,7 @@
 #include "nsnet/netns.h"
 #include "nsnet/nl.h"
 #include "nsnet/plan.h"
+#include "nsnet/cable.h"
 #include "lab-int.h"
 #include "nsnet/state.h"
 #include "nsnet/sysctl.h"
@@ -542,6 +543,13 @@ static int preflight_plan(const struct nsnet_plan *p, const char *name, struct n
 	int n, e, ret;
 
 	nsnet_lab_alias(name, alias, sizeof(alias));
+	for (i = 0; i < p->n; i++)
+		if (p->ops[i].obj == NSNET_OBJ_IMPAIR && p->ops[i].verb != NSNET_OP_DEL) {
+			ret = nsnet__cable_preflight(lab, err);	/* netem, if needed */
+			if (ret < 0)
+				return ret;
+			break;
+		}
 	for (i = 0; i < p->n; i++) {
 		const struct nsnet_op *o = &p->ops[i];
 		const struct nsnet_lab_node *nd;
@@ -664,6 +672,43 @@ int nsnet_lab_plan(const struct nsnet_lab *lab, struct nsnet_lab **from, struct 
 	return ret;
 }
 
+/*
+ * After a converge: cables it recreated, or whose impairment it set from the
+ * file, lose what `nsnet link set` recorded for them at run time.
+ */
+static void forget_runtime(const struct nsnet_plan *p, const char *name)
+{
+	char **keys = calloc(p->n + 1, sizeof(*keys));
+	size_t i, n = 0;
+
+	for (i = 0; keys && i < p->n; i++) {
+		const struct nsnet_op *o = &p->ops[i];
+		const struct nsnet_lab *lab = o->verb == NSNET_OP_DEL ? p->from : p->to;
+		const struct nsnet_wire *w;
+		struct nsnet_cable c;
+
+		if (o->implicit || (o->obj != NSNET_OBJ_IMPAIR &&
+				    !(o->obj == NSNET_OBJ_WIRE && o->verb == NSNET_OP_ADD)))
+			continue;
+		w = o->verb == NSNET_OP_DEL ? &p->fw[o->a] : &p->tw[o->a];
+		if (w->node[0] >= 0)
+			nsnet_cable_of(lab, (size_t)w->node[0], (size_t)w->iface[0], &c, NULL);
+		else if (w->kind == NSNET_WIRE_BRBR)
+			nsnet_cable_of_link(lab, (size_t)w->link, &c);
+		else
+			continue;
+		keys[n] = malloc(NSNET_CABLE_KEY_MAX);
+		if (!keys[n])
+			break;
+		nsnet_cable_key(lab, &c, keys[n++], NSNET_CABLE_KEY_MAX);
+	}
+	if (keys)
+		nsnet__cable_forget(name, keys, n, NULL);
+	for (i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
 /* Finish (undo) a converge that crashed: bring back the recorded lab. */
 static int recover(const char *name, struct nsnet_err *err)
 {
@@ -730,6 +775,7 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 			nsnet_state_unlink(lab->name, "next");
 		goto out;
 	}
+	forget_runtime(p, lab->name);
 	/* commit: the new source replaces the old in one rename */
 	ret = put_source(lab->name, "source", src, err);
 	if (ret == 0)
@@ -791,8 +837,6 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 		ret = nsnet__plan_exec(p, lab->name, progress, parg, err);
 	if (ret == 0)
 		ret = nsnet__captures_sync(lab, err);	/* capture-lab.c */
-	if (ret == 0)
-		ret = nsnet__cable_up(lab, err);	/* impairments (cable-ctl.c) */
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "up");
 	if (ret < 0) {

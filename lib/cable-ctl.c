@@ -188,6 +188,27 @@ static int state_write(const char *lab, struct nsnet_cable_state *v, size_t n,
 	return ret;
 }
 
+int nsnet__cable_forget(const char *lab, char **keys, size_t nkeys, struct nsnet_err *err)
+{
+	struct nsnet_cable_state *v = NULL;
+	size_t n = 0, i, k;
+	int ret, hit = 0;
+
+	if (!nkeys)
+		return 0;
+	ret = nsnet_cable_state_read(lab, &v, &n, err);
+	for (i = 0; i < n && ret == 0; i++)
+		for (k = 0; k < nkeys; k++)
+			if (!strcmp(v[i].key, keys[k])) {
+				v[i].down = v[i].has_impair = 0;
+				hit = 1;
+			}
+	if (ret == 0 && hit)
+		ret = state_write(lab, v, n, err);
+	free(v);
+	return ret;
+}
+
 /* Record cable @key: down (@what 0) or impairment @im against the file's @file_im (@what 1). */
 static int record(const char *lab, const char *key, int what, int down,
 		  const struct nsnet_impair *im, const struct nsnet_impair *file_im,
@@ -540,97 +561,4 @@ int nsnet__cable_preflight(const struct nsnet_lab *lab, struct nsnet_err *err)
 	nsnet_tc_netem_missing(&e);
 	return nsnet_err_set(err, e.error, "%s: %s.impair: %.300s",
 			     nsnet_lab_where(lab, loc, w, sizeof(w)), field, e.msg);
-}
-
-/* One impaired veth end to set at up. */
-struct up_end {
-	int node;			/* -1: host */
-	const char *name;
-	const struct nsnet_impair *im;
-	const struct nsnet_loc *loc;
-	char field[NSNET_CABLE_KEY_MAX];
-	struct link_read r;
-};
-
-static int add_up_end(struct up_end **v, size_t *n, size_t *cap, int node, const char *name,
-		      const struct nsnet_cable *c, const char *field)
-{
-	struct up_end *e;
-
-	if (nsnet__grow(v, cap, *n + 1, sizeof(**v)) < 0)
-		return -ENOMEM;
-	e = &(*v)[(*n)++];
-	memset(e, 0, sizeof(*e));
-	e->node = node;
-	e->name = name;
-	e->im = c->impair;
-	e->loc = c->impair_loc;
-	snprintf(e->field, sizeof(e->field), "%s", field);
-	return 0;
-}
-
-int nsnet__cable_up(const struct nsnet_lab *lab, struct nsnet_err *err)
-{
-	struct up_end *v = NULL;
-	struct socks s = { 0 };
-	const struct nsnet_loc *loc;
-	char field[NSNET_CABLE_KEY_MAX], w[300];
-	size_t i, j, n = 0, cap = 0;
-	struct nsnet_cable c;
-	struct nsnet_nl *nl;
-	int ret = 0, e;
-
-	if (!lab_has_impair(lab, 0, &loc, field, sizeof(field)))
-		return 0;
-	/* every node interface's own end (a node<->node cable: each node does its end) */
-	for (i = 0; i < lab->nnodes && ret == 0; i++) {
-		if (!nsnet_lab_node_local(lab, i))
-			continue;	/* on another host: that host does it */
-		for (j = 0; j < lab->nodes[i].nifaces && ret == 0; j++) {
-			nsnet_cable_of(lab, i, j, &c, field);
-			if (!c.impair)
-				continue;
-			ret = add_up_end(&v, &n, &cap, (int)i, c.ifname[0], &c, field);
-			if (ret == 0 && c.node[1] < 0 && c.ifname[1])	/* its bridge port */
-				ret = add_up_end(&v, &n, &cap, -1, c.ifname[1], &c, field);
-		}
-	}
-	for (i = 0; i < lab->nlinks && ret == 0; i++) {
-		if (lab->links[i].end[0].node_idx >= 0 || lab->links[i].end[1].node_idx >= 0 ||
-		    !lab->links[i].impair.set || lab->nhosts)
-			continue;	/* bridge<->bridge only (single-host labs) */
-		nsnet_cable_of_link(lab, i, &c);
-		snprintf(field, sizeof(field), "links[%zu]", i);
-		for (e = 0; e < 2 && ret == 0; e++)
-			ret = add_up_end(&v, &n, &cap, -1, c.ifname[e], &c, field);
-	}
-	if (ret < 0) {
-		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	ret = socks_init(&s, lab, err);
-	for (i = 0; i < n && ret == 0; i++) {
-		nl = sock(&s, v[i].node, err);
-		if (!nl)
-			ret = err && err->error ? err->error : -EIO;
-		else
-			get_link(nl, v[i].name, &v[i].r);
-	}
-	if (ret == 0)
-		ret = socks_flush(&s, err);
-	for (i = 0; i < n && ret == 0; i++) {
-		nl = sock(&s, v[i].node, err);
-		nsnet_nl_context(nl, "%s: %s.impair", nsnet_lab_where(lab, v[i].loc, w, sizeof(w)),
-				 v[i].field);
-		nsnet_tc_set(nl, v[i].r.li.ifindex, v[i].name, v[i].im, (unsigned)v[i].r.li.mtu);
-		nsnet_nl_context(nl, NULL);
-	}
-	if (ret == 0)
-		ret = socks_flush(&s, err);
-	if (ret < 0)
-		nsnet_tc_explain(err);
-out:
-	socks_free(&s);
-	free(v);
-	return ret;
 }

@@ -14,12 +14,12 @@
  */
 int nsnet__cable_preflight(const struct nsnet_lab *lab, struct nsnet_err *err);
 
+
 /*
- * Give every cable of the lab file its impairment, at both ends (after the
- * plan of a fresh `up` ran): in each namespace that holds an impaired end,
- * one batch finds the ends, one sets them. Only ends on this host (multi-host
- * labs). A no-op for a lab without impairments.
+ * A converge recreated these cables or gave them the file's impairment:
+ * what was set on them at run time (records in the lab's "cables" state) no
+ * longer holds. @keys: nsnet_cable_key() names.
  */
-int nsnet__cable_up(const struct nsnet_lab *lab, struct nsnet_err *err);
+int nsnet__cable_forget(const char *lab, char **keys, size_t nkeys, struct nsnet_err *err);
 
 #endif

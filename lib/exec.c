@@ -36,6 +36,7 @@
 #include "nsnet/plan.h"
 #include "nsnet/state.h"
 #include "nsnet/sysctl.h"
+#include "nsnet/tc.h"
 #include "apply-int.h"
 #include "lab-int.h"
 
@@ -1123,6 +1124,77 @@ static int st_sysctl(struct xctx *x, size_t lo, size_t hi)
 	return 0;
 }
 
+/*
+ * Impairments: the root qdisc of every end of a cable on this host (both
+ * directions, like Mininet's TCLink), set (ADD/MOD) or cleared (DEL). One
+ * batch finds the ends' ifindex and MTU, one sets them (nsnet-lab(5)).
+ */
+struct impair_end {
+	struct nsnet_nl *nl;
+	const char *name;
+	const struct nsnet_impair *im;	/* NULL: clear */
+	struct nsnet_link_info li;
+};
+
+static int st_impair(struct xctx *x, size_t lo, size_t hi)
+{
+	struct impair_end *v = calloc(2 * (hi - lo) + 1, sizeof(*v));
+	size_t i, n = 0;
+	int ret = 0, e;
+
+	if (!v)
+		return nsnet_err_set(x->err, -ENOMEM, "out of memory");
+	for (i = lo; i < hi && ret == 0; i++) {
+		const struct nsnet_op *o = OP(x, i);
+		int del = o->verb == NSNET_OP_DEL;
+		const struct nsnet_lab *lab = del ? x->from : x->to;
+		const struct nsnet_wire *w = del ? &x->p->fw[o->a] : &x->p->tw[o->a];
+		const struct nsnet_impair *im = del ? NULL : nsnet_wire_impair(lab, w);
+
+		if (o->implicit)
+			continue;
+		for (e = 0; e < 2 && ret == 0; e++) {
+			struct impair_end *end = &v[n];
+
+			if (w->node[e] >= 0) {
+				struct nsh *h = del ? from_handle(x, w->node[e]) :
+						      to_handle(x, w->node[e]);
+
+				ret = handle_open(x, h);
+				if (ret == -ENOENT && o->tolerant) {
+					ret = 0;
+					continue;
+				}
+				end->nl = h->nl;
+				end->name = lab->nodes[w->node[e]].ifaces[w->iface[e]].name;
+			} else if (w->host[e] && w->kind != NSNET_WIRE_VXBR) {
+				end->nl = x->host;
+				end->name = w->host[e];
+			} else {
+				continue;
+			}
+			end->im = im;
+			nsnet_link_get_req(end->nl, end->name, &end->li);
+			if (o->tolerant)
+				nsnet_nl_ignore(end->nl, ENODEV, 0);
+			n++;
+		}
+	}
+	if (ret == 0)
+		ret = flush_all(x);
+	for (i = 0; i < n && ret == 0; i++) {
+		if (!v[i].li.ifindex)
+			continue;	/* gone (tolerant) */
+		nsnet_tc_set(v[i].nl, v[i].li.ifindex, v[i].name, v[i].im, (unsigned)v[i].li.mtu);
+	}
+	if (ret == 0)
+		ret = flush_all(x);
+	if (ret < 0)
+		nsnet_tc_explain(x->err);
+	free(v);
+	return ret;
+}
+
 /* Start node commands; each waits on a pipe until its pid is journaled. */
 static int st_add_cmd(struct xctx *x, size_t lo, size_t hi)
 {
@@ -1322,7 +1394,8 @@ int nsnet__plan_exec(const struct nsnet_plan *p, const char *lab, nsnet_progress
 			case NSNET_OBJ_NODE: ret = st_del_node(&x, i, end); break;
 			case NSNET_OBJ_BRIDGE: ret = st_del_bridge(&x, i, end); break;
 			case NSNET_OBJ_SYSCTL: ret = st_del_sysctl(&x, i, end); break;
-			default: break;	/* impairments: with the qdisc code */
+			case NSNET_OBJ_IMPAIR: ret = st_impair(&x, i, end); break;
+			default: break;
 			}
 			i = end;
 			continue;
@@ -1352,6 +1425,7 @@ int nsnet__plan_exec(const struct nsnet_plan *p, const char *lab, nsnet_progress
 		case NSNET_OBJ_SYSCTL: ret = st_sysctl(&x, i, end); break;
 		case NSNET_OBJ_NAT: ret = st_nat(&x, i, end); break;
 		case NSNET_OBJ_CMD: ret = st_add_cmd(&x, i, end); break;
+		case NSNET_OBJ_IMPAIR: ret = st_impair(&x, i, end); break;
 		default: break;
 		}
 		i = end;

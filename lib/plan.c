@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "nsnet/plan.h"
+#include "nsnet/impair.h"
 #include "lab-int.h"
 
 /* Execution order. */
@@ -265,6 +266,29 @@ int nsnet_lab_wires(const struct nsnet_lab *lab, struct nsnet_wire **out, size_t
 nomem:
 	nsnet_wires_free(v, n);
 	return -ENOMEM;
+}
+
+/* The impairment the lab file gives wire @w (interface's or its links: entry's), NULL: none. */
+const struct nsnet_impair *nsnet_wire_impair(const struct nsnet_lab *lab,
+					     const struct nsnet_wire *w)
+{
+	const struct nsnet_impair *im = NULL;
+
+	if (w->node[0] >= 0) {
+		const struct nsnet_lab_iface *f = &lab->nodes[w->node[0]].ifaces[w->iface[0]];
+
+		if (f->impair.set)
+			im = &f->impair;
+		else if (w->link >= 0 && lab->links[w->link].impair.set)
+			im = &lab->links[w->link].impair;
+		if (!im && w->kind == NSNET_WIRE_CABLE && w->node[1] >= 0 &&
+		    lab->nodes[w->node[1]].ifaces[w->iface[1]].impair.set)
+			im = &lab->nodes[w->node[1]].ifaces[w->iface[1]].impair;
+	} else if (w->kind == NSNET_WIRE_BRBR && w->link >= 0 && lab->links[w->link].impair.set &&
+		   !lab->nhosts) {
+		im = &lab->links[w->link].impair;
+	}
+	return im;
 }
 
 /* ---- comparison helpers ------------------------------------------------------------ */
@@ -780,6 +804,8 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 		if (!drop)
 			continue;
 		emit(&c, NSNET_OP_DEL, NSNET_OBJ_WIRE, (int)i, -1, -1);
+		if (nsnet_wire_impair(from, w))
+			emit_impl(&c, NSNET_OP_DEL, NSNET_OBJ_IMPAIR, (int)i, -1, -1);
 		for (e = 0; e < 2; e++)
 			if (w->node[e] >= 0)
 				fwgone[foff[w->node[e]] + (size_t)w->iface[e]] = 1;
@@ -820,9 +846,25 @@ int nsnet_plan_make(const struct nsnet_lab *from, const struct nsnet_lab *to,
 				if (op)
 					op->fa = (int)f, op->mod = mod;
 			}
+			{
+				const struct nsnet_impair *ti = nsnet_wire_impair(to, w);
+				const struct nsnet_impair *fi = nsnet_wire_impair(from, fw);
+				struct nsnet_op *op;
+
+				if (ti && !(fi && nsnet_impair_eq(ti, fi))) {
+					op = emit(&c, fi ? NSNET_OP_MOD : NSNET_OP_ADD,
+						  NSNET_OBJ_IMPAIR, (int)i, -1, -1);
+					if (op)
+						op->fa = (int)f;
+				} else if (!ti && fi) {
+					emit(&c, NSNET_OP_DEL, NSNET_OBJ_IMPAIR, (int)f, -1, -1);
+				}
+			}
 			continue;
 		}
 		emit(&c, NSNET_OP_ADD, NSNET_OBJ_WIRE, (int)i, -1, -1);
+		if (nsnet_wire_impair(to, w))
+			emit(&c, NSNET_OP_ADD, NSNET_OBJ_IMPAIR, (int)i, -1, -1);
 		for (e = 0; e < 2; e++)
 			if (w->node[e] >= 0)
 				twnew[toff[w->node[e]] + (size_t)w->iface[e]] = 1;
@@ -1068,6 +1110,18 @@ static void op_text(const struct nsnet_plan *p, const struct nsnet_op *o, char *
 	case NSNET_OBJ_CMD:
 		snprintf(what, wl, "%s \"%s\"", lab->nodes[o->a].name, lab->nodes[o->a].cmds[o->c]);
 		break;
+	case NSNET_OBJ_IMPAIR: {
+		const struct nsnet_wire *w = &wires[o->a];
+		const struct nsnet_impair *im = nsnet_wire_impair(lab, w);
+
+		snprintf(what, wl, "%s -- %s", nsnet_wire_end_fmt(lab, w, 0, a, sizeof(a)),
+			 nsnet_wire_end_fmt(lab, w, 1, b, sizeof(b)));
+		if (o->verb == NSNET_OP_DEL || !im)
+			snprintf(det, dl, "clear");
+		else
+			nsnet_impair_format(im, det, dl);
+		break;
+	}
 	case NSNET_OBJ_NAT:
 		snprintf(what, wl, "table inet nsnet-%s", lab->name);
 		if (o->verb != NSNET_OP_DEL)

@@ -126,6 +126,11 @@ const char *nsnet_plan_fmt(const struct nsnet_plan *p, size_t i, char *buf, size
 /* One operation as a JSON object (no newline). */
 const char *nsnet_plan_fmt_json(const struct nsnet_plan *p, size_t i, char *buf, size_t len);
 
+/* The impairment the lab file gives wire @w (nsnet-lab(5) impair:), NULL: none. */
+struct nsnet_impair;
+const struct nsnet_impair *nsnet_wire_impair(const struct nsnet_lab *lab,
+					     const struct nsnet_wire *w);
+
 /* Node and wire end as "node:if" / "bridge/hostlink" text. */
 const char *nsnet_wire_end_fmt(const struct nsnet_lab *lab, const struct nsnet_wire *w, int e,
 			       char *buf, size_t len);

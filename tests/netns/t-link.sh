@@ -185,3 +185,35 @@ check_eq "tc: 10mbit on both ends of client:eth0, 100mbit on both ends of the ca
 	"$(ip netns exec client tc -j qdisc show dev eth0 | jq -r '.[0] | "\(.kind) \(.options.rate)"') $(tc -j qdisc show dev client-eth0 | jq -r '.[0] | "\(.kind) \(.options.rate)"') $(for n in client server; do ip netns exec $n tc -j qdisc show dev eth1 | jq -r '.[0] | "\(.kind) \(.options.rate)"'; done | xargs)"
 check "pingall" $NSNET pingall
 check "down" $NSNET down
+
+# --- a converge that changes only impairments replaces the qdiscs, nothing else ---
+qd() { echo "$(ip netns exec a tc -j qdisc show dev eth0 | jq -r '[.[] | select(.root)][0] | "\(.kind) \(.options.rate)"') $(tc -j qdisc show dev a-eth0 | jq -r '[.[] | select(.root)][0] | "\(.kind) \(.options.rate)"')"; }
+mkimp() { cat > "$TMP/cv.yaml" <<Y
+name: cv
+bridges:
+  br0: { addresses: [10.77.0.254/24] }
+nodes:
+  a: { interfaces: { eth0: { bridge: br0, addresses: [10.77.0.1/24] $1 } } }
+  b: { interfaces: { eth0: { bridge: br0, addresses: [10.77.0.2/24] } } }
+Y
+}
+mkimp ", impair: { rate: 20mbit }"
+check "up a lab with a:eth0 at 20mbit" $NSNET up -q "$TMP/cv.yaml"
+idx=$(ip netns exec a ip -j link show eth0 | jq '.[0].ifindex') hidx=$(ip -j link show a-eth0 | jq '.[0].ifindex')
+mkimp ", impair: { rate: 10mbit }"
+check_eq "diff: one op, the impairment" "~ impair a:eth0 -- br0/a-eth0 (rate 10mbit)" "$($NSNET diff "$TMP/cv.yaml")"
+check "converge to 10mbit" $NSNET up -q "$TMP/cv.yaml"
+check_eq "… tbf 10mbit at both ends" "tbf 1250000 tbf 1250000" "$(qd)"
+check_eq "… same ifindexes" "$idx $hidx" "$(ip netns exec a ip -j link show eth0 | jq '.[0].ifindex') $(ip -j link show a-eth0 | jq '.[0].ifindex')"
+check "link set a:eth0 rate 1mbit at run time" $NSNET link set a:eth0 rate 1mbit
+check "same file again: nothing to do, the run-time setting stays" $NSNET up -q "$TMP/cv.yaml"
+check_eq "… tbf 1mbit still" "tbf 125000 tbf 125000" "$(qd)"
+mkimp ""
+check "converge to no impairment: the file wins" $NSNET up -q "$TMP/cv.yaml"
+check_eq "… no root qdisc of ours at either end" "noqueue null noqueue null" "$(qd)"
+check "… and the run-time record is gone" test ! -e /run/nsnet/cv/cables
+mkimp ", impair: { delay: 10ms }"
+check_status "converge to a delay on this kernel: refused (exit 1)" 1 $NSNET up "$TMP/cv.yaml"
+check_match "… naming sch_netem and the file location" 'cv.yaml:5:[0-9]+: nodes.a.interfaces.eth0.impair: .*sch_netem' "$(cat $TMP/out)"
+check_eq "… nothing changed" "noqueue null noqueue null" "$(qd)"
+check "down" $NSNET down cv
