@@ -379,6 +379,20 @@ static int saved_host(const char *name, struct nsnet_lab *lab, struct nsnet_err 
 	return ret;
 }
 
+/* A recorded lab read back (@ret its parse result): checked, its host chosen. */
+static int saved_finish(const char *name, struct nsnet_lab **lab, int ret, struct nsnet_err *err)
+{
+	if (ret == 0)
+		ret = nsnet_lab_check(*lab, err);
+	if (ret == 0)
+		ret = saved_host(name, *lab, err);
+	if (ret < 0) {
+		nsnet_lab_free(*lab);
+		*lab = NULL;
+	}
+	return ret;
+}
+
 /* The source of a lab as a state file: "KIND ARG\n" then the file's text. */
 static int put_source(const char *name, const char *file, const struct nsnet_lab_source *src,
 		      struct nsnet_err *err)
@@ -440,15 +454,7 @@ static int load_source(const char *name, const char *file, struct nsnet_lab **la
 		ret = nsnet_err_set(err, -EINVAL, "lab \"%s\": unknown source kind %s", name, kind);
 	}
 	free(text);
-	if (ret == 0)
-		ret = nsnet_lab_check(*lab, err);
-	if (ret == 0)
-		ret = saved_host(name, *lab, err);
-	if (ret < 0) {
-		nsnet_lab_free(*lab);
-		*lab = NULL;
-	}
-	return ret;
+	return saved_finish(name, lab, ret, err);
 }
 
 static int journal_has(char **lines, int n, const char *line)
@@ -1194,13 +1200,5 @@ int nsnet_lab_saved(const char *name, struct nsnet_lab **lab, struct nsnet_err *
 	nsnet_strv_free(lines);
 	if (ret == -ENOENT)
 		return nsnet_err_set(err, -ENOENT, "lab \"%s\": no source in its state", name);
-	if (ret == 0)
-		ret = nsnet_lab_check(*lab, err);
-	if (ret == 0)
-		ret = saved_host(name, *lab, err);
-	if (ret < 0) {
-		nsnet_lab_free(*lab);
-		*lab = NULL;
-	}
-	return ret;
+	return saved_finish(name, lab, ret, err);
 }
