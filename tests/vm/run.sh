@@ -1,0 +1,80 @@
+#!/bin/bash
+# make check-vm: boots Debian's stock kernel under qemu (software emulation,
+# no network device: -nic none) with the initramfs of build-initramfs.sh and
+# turns the ok / not ok lines of the tests it runs into the same output as
+# tests/run.sh, ending with "N passed, N failed".
+# Usage: tests/vm/run.sh [PATTERN]   (PATTERN filters tests/vm/t-*.sh names)
+# Environment: B (build dir), NSNET_VM_TIMEOUT (seconds for the whole VM,
+# default 240), NSNET_VM_SMP (virtual CPUs, default 1), NSNET_VM_KEEP=1 keeps
+# the console and result logs and prints where.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-$ROOT/build}; case $B in /*) ;; *) B=$ROOT/$B ;; esac
+export B
+PAT=${1:-}
+V=$B/vm
+pass=0 fail=0
+finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
+
+command -v qemu-system-x86_64 >/dev/null || { echo "not ok - vm: qemu-system-x86_64 missing (make deps)"; fail=1; finish; }
+if ! "$ROOT/tests/vm/build-initramfs.sh"; then
+	echo "not ok - vm: building the kernel and initramfs failed"; fail=1; finish
+fi
+case $PAT in *[!A-Za-z0-9_-]*) echo "not ok - vm: PATTERN may hold only [A-Za-z0-9_-]"; fail=1; finish ;; esac
+
+LOG=$(mktemp -d /tmp/nsnet-vm.XXXXXX)
+t0=$(date +%s.%N)
+timeout -k 5 "${NSNET_VM_TIMEOUT:-240}" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp "${NSNET_VM_SMP:-1}" -m 1024 \
+	-nodefaults -nographic -monitor none -no-reboot -nic none \
+	-serial "file:$LOG/console" -serial "file:$LOG/results" \
+	-kernel "$V/vmlinuz" -initrd "$V/initramfs.cpio" \
+	-append "console=ttyS0 quiet panic=-1 mitigations=off nsnet.only=$PAT" \
+	< /dev/null > "$LOG/qemu" 2>&1
+rc=$?
+t1=$(date +%s.%N)
+
+tally() {	# name, log file, exit status of the test
+	local name=$1 f=$2 st=$3 p n
+	p=$(grep -c '^ok ' "$f")
+	n=$(grep -c '^not ok ' "$f")
+	if [ "$st" != 0 ] && [ "$n" = 0 ]; then
+		echo "not ok - $name exited with status $st" >> "$f"; n=1
+	fi
+	if [ "$p" = 0 ] && [ "$n" = 0 ]; then
+		echo "not ok - $name ran no check" >> "$f"; n=1
+	fi
+	pass=$((pass + p)); fail=$((fail + n))
+	if [ "$n" != 0 ]; then
+		echo "---- $name: $n failed"; sed 's/^/  | /' "$f" | tail -"${NSNET_TAIL:-60}"
+	else
+		echo "$name: $p passed"
+	fi
+}
+
+# split the result channel at the markers /init prints
+tr -d '\r' < "$LOG/results" > "$LOG/r"
+cur="" kver=""
+while IFS= read -r line; do
+	case $line in
+	"nsnet-vm: begin "*) kver=${line#nsnet-vm: begin } ;;
+	"nsnet-vm: test "*) cur=${line#nsnet-vm: test }; : > "$LOG/t.$cur" ;;
+	"nsnet-vm: end "*)
+		set -- ${line#nsnet-vm: end }
+		tally "vm/$1" "$LOG/t.$1" "$2"; rm -f "$LOG/t.$1"; cur="" ;;
+	"nsnet-vm: done") echo "done" > "$LOG/done" ;;
+	*) [ -n "$cur" ] && printf '%s\n' "$line" >> "$LOG/t.$cur" ;;
+	esac
+done < "$LOG/r"
+if [ -n "$cur" ]; then	# the VM stopped inside a test
+	echo "not ok - vm/$cur did not finish (VM exit $rc)" >> "$LOG/t.$cur"
+	tally "vm/$cur" "$LOG/t.$cur" 1
+fi
+if [ ! -f "$LOG/done" ]; then
+	fail=$((fail + 1))
+	echo "not ok - vm: the VM did not reach the end of its tests (qemu/timeout exit $rc); console:"
+	tail -40 "$LOG/console" | sed 's/^/  | /'; sed 's/^/  | /' "$LOG/qemu"
+fi
+printf '# vm: kernel %s, %.1f s from qemu start to power-off\n' "${kver:-?}" "$(echo "$t1 - $t0" | bc)"
+if [ "${NSNET_VM_KEEP:-0}" = 1 ]; then echo "# vm: logs in $LOG"; else rm -rf "$LOG"; fi
+finish
