@@ -6,6 +6,8 @@
  *                              addresses, routes, sysctls, macvlan, vxlan
  *   netns-prim err-dupaddr NS  provoked failures: print "error: …", exit 1
  *   netns-prim err-longname | err-dummy | err-gw NS | err-batch NS
+ *   netns-prim kind NS KIND NAME   a link of any KIND (nsnet_link_add_kind) in NS
+ *                              (tests/vm: kinds this machine's kernel lacks)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -233,13 +235,38 @@ out:
 	return ret;
 }
 
+static int add_kind(const char *ns, const char *kind, const char *name)
+{
+	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+	struct nsnet_err err = { 0 };
+	struct nsnet_nl *nl = NULL;
+	int fd, ret;
+
+	fd = nsnet_netns_open(ns, &err);
+	if (fd < 0)
+		return fail("open", &err);
+	ret = nsnet_nl_open(&nl, fd, &err);
+	if (ret < 0)
+		goto out;
+	a.name = name;
+	a.up = 1;
+	nsnet_link_add_kind(nl, &a, kind);
+	ret = nsnet_nl_flush(nl, &err);
+out:
+	nsnet_nl_close(nl);
+	close(fd);
+	return ret < 0 ? fail(kind, &err) : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && !strcmp(argv[1], "kind"))
+		return add_kind(argv[2], argv[3], argv[4]);
 	if (argc >= 3 && !strcmp(argv[1], "setup"))
 		return setup(argv[2]);
 	if (argc >= 2 && !strncmp(argv[1], "err-", 4))
 		return provoke(argv[1], argc >= 3 ? argv[2] : NULL);
 	fprintf(stderr, "usage: netns-prim setup NS | err-{dupaddr,batch,gw} NS | "
-			"err-{longname,dummy}\n");
+			"err-{longname,dummy} | kind NS KIND NAME\n");
 	return 2;
 }

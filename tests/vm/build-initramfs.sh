@@ -28,7 +28,7 @@ MODS="crc32c_generic veth bridge dummy 8021q vrf macvlan ipvlan vxlan wireguard 
 # Programs copied with every shared library they load (ldd) and the loader.
 # ip/tc/ping/nft/jq are the oracle of the tests; bash runs tests/netns/lib.sh.
 PROGS="/usr/sbin/ip /usr/sbin/tc /usr/sbin/nft /usr/bin/ping /usr/bin/jq /usr/bin/bash"
-NSNET_BINS="$B/nsnet $B/nsnet-cni"
+NSNET_BINS="$B/nsnet $B/nsnet-cni $B/tests/netns-prim"
 
 for p in $NSNET_BINS; do [ -x "$p" ] || die "$p missing: run make first"; done
 for p in $PROGS /bin/busybox; do [ -x "$p" ] || die "$p missing: run make deps"; done
@@ -132,12 +132,14 @@ copy_libs() {	# every library ldd lists for $1, at the same path
 }
 cp /bin/busybox "$R/bin/busybox"
 for a in $(/bin/busybox --list); do	# applets, except what the real tools provide
-	case $a in busybox|ip|tc|ping|ping6|bash) continue ;; esac
+	case $a in busybox|ip|tc|ping|ping6|bash|sh) continue ;; esac
 	ln -s busybox "$R/bin/$a"
 done
 for p in $PROGS; do cp -L "$p" "$R$p"; copy_libs "$p"; done
 for p in $NSNET_BINS; do cp "$p" "$R/usr/bin/"; copy_libs "$p"; done
-ln -sf /usr/bin/bash "$R/bin/bash"
+# /bin/sh is bash: busybox's sh runs its own applets first (ip, tc, ping)
+# whatever PATH says, and the tests' `sh -c` must reach iproute2
+ln -sf /usr/bin/bash "$R/bin/bash"; ln -sf /usr/bin/bash "$R/bin/sh"
 cp -r "$K/modules/kernel" "$R/lib/modules/$kver/"
 cp "$K/modules.load" "$R/lib/modules/$kver/"
 mkdir -p "$R/etc/iproute2"

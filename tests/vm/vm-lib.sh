@@ -1,0 +1,25 @@
+# Helpers for the VM tests (sourced after tests/netns/lib.sh).
+# pingstat NS ADDR COUNT INTERVAL : "LOSS_PERCENT AVG_RTT_MS" from iputils ping
+# run in namespace NS (AVG is "-" when nothing came back)
+pingstat() {
+	ip netns exec "$1" ping -n -q -c "$3" -i "$4" -W 2 "$2" 2>&1 |
+	awk '/packet loss/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) { sub(/%/, "", $i); loss = $i } }
+	     /^rtt|^round-trip/ { split($4, v, "/"); avg = v[2] }
+	     END { printf "%s %s\n", loss == "" ? 100 : loss, avg == "" ? "-" : avg }'
+}
+# within DESC GOT LO HI : ok when LO <= GOT <= HI (numbers, GOT may be "-")
+within() {
+	if [ "$2" != "-" ] && awk -v g="$2" -v l="$3" -v h="$4" 'BEGIN { exit !(g >= l && g <= h) }'; then
+		ok "$1 ($2 in [$3, $4])"
+	else
+		not_ok "$1 ($2 not in [$3, $4])"
+	fi
+}
+# pair A B : namespaces A and B on one veth cable, 10.9.0.1/24 and 10.9.0.2/24
+pair() {
+	ip netns add "$1" && ip netns add "$2" &&
+	ip -n "$1" link add eth0 type veth peer name eth0 netns "$2" &&
+	ip -n "$1" addr add 10.9.0.1/24 dev eth0 && ip -n "$2" addr add 10.9.0.2/24 dev eth0 &&
+	ip -n "$1" link set eth0 up && ip -n "$2" link set eth0 up &&
+	ip -n "$1" link set lo up && ip -n "$2" link set lo up
+}
