@@ -1,5 +1,7 @@
-# nsnet — see README.md. Targets: all (default), check, install, uninstall, deps,
-# fuzz, valgrind, bench, clean.  `make check SANITIZE=1` builds into build-san/ and runs the suite
+# nsnet — see README.md. Targets: all (default), check, check-vm, install, uninstall,
+# deps, fuzz, valgrind, bench, clean.  `make check-vm` boots Debian's stock kernel
+# under qemu (tests/vm/, downloads cached in $(B)/vm/) and runs tests/vm/t-*.sh inside
+# it.  `make check SANITIZE=1` builds into build-san/ and runs the suite
 # under ASan+UBSan; `make fuzz [FUZZ_SECONDS=30]` builds every tests/fuzz/fuzz-*.c
 # with clang into build-fuzz/ and runs each on its corpus.
 VERSION := 0.1.0
@@ -110,6 +112,9 @@ $(B)/bench/%: $(B)/bench/%.o $(B)/libnsnet.a
 check: all
 	@B=$(B) NSNET_SANITIZE=$(SANITIZE) tests/run.sh
 
+check-vm: all
+	@B=$(B) tests/vm/run.sh
+
 # ---- fuzzing: libFuzzer harnesses, lib compiled with clang into $(FB) ----------
 FB ?= build-fuzz
 FUZZ_CC ?= clang
@@ -177,5 +182,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check deps install uninstall clean fuzz fuzz-build valgrind
+.PHONY: all check check-vm deps install uninstall clean fuzz fuzz-build valgrind
 -include $(shell find $(B) $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FB)) -name '*.d' 2>/dev/null)

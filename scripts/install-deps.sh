@@ -4,7 +4,7 @@ set -e
 PKGS="build-essential pkg-config libmnl-dev libnftables-dev libyaml-dev libjansson-dev
       libpcap-dev
       iproute2 nftables iputils-ping socat jq util-linux procps psmisc graphviz bc time
-      podman crun busybox-static tshark iperf3"
+      podman crun busybox-static tshark iperf3 qemu-system-x86"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -54,15 +54,15 @@ tally() {	# name, log file, exit status of the test
 
 # split the result channel at the markers /init prints
 tr -d '\r' < "$LOG/results" > "$LOG/r"
-cur="" kver=""
+cur="" kver="" up0="?" up1="?"
 while IFS= read -r line; do
 	case $line in
-	"nsnet-vm: begin "*) kver=${line#nsnet-vm: begin } ;;
+	"nsnet-vm: begin "*) set -- ${line#nsnet-vm: begin }; kver=$1 up0=${2:-?} ;;
 	"nsnet-vm: test "*) cur=${line#nsnet-vm: test }; : > "$LOG/t.$cur" ;;
 	"nsnet-vm: end "*)
 		set -- ${line#nsnet-vm: end }
 		tally "vm/$1" "$LOG/t.$1" "$2"; rm -f "$LOG/t.$1"; cur="" ;;
-	"nsnet-vm: done") echo "done" > "$LOG/done" ;;
+	"nsnet-vm: done"*) echo "done" > "$LOG/done"; up1=${line#nsnet-vm: done } ;;
 	*) [ -n "$cur" ] && printf '%s\n' "$line" >> "$LOG/t.$cur" ;;
 	esac
 done < "$LOG/r"
@@ -75,6 +75,7 @@ if [ ! -f "$LOG/done" ]; then
 	echo "not ok - vm: the VM did not reach the end of its tests (qemu/timeout exit $rc); console:"
 	tail -40 "$LOG/console" | sed 's/^/  | /'; sed 's/^/  | /' "$LOG/qemu"
 fi
-printf '# vm: kernel %s, %.1f s from qemu start to power-off\n' "${kver:-?}" "$(echo "$t1 - $t0" | bc)"
+printf '# vm: kernel %s; guest uptime %s s at /init, %s s after the tests; %.1f s from qemu start to exit\n' \
+	"${kver:-?}" "$up0" "$up1" "$(echo "$t1 - $t0" | bc)"
 if [ "${NSNET_VM_KEEP:-0}" = 1 ]; then echo "# vm: logs in $LOG"; else rm -rf "$LOG"; fi
 finish
