@@ -26,12 +26,18 @@ MODS="crc32c_generic veth bridge dummy 8021q vrf macvlan ipvlan vxlan wireguard 
       nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_inet nft_reject_inet
       nft_limit nf_conntrack nf_nat"
 # Programs copied with every shared library they load (ldd) and the loader.
-# ip/tc/ping/nft/jq are the oracle of the tests; bash runs tests/netns/lib.sh.
-PROGS="/usr/sbin/ip /usr/sbin/tc /usr/sbin/nft /usr/bin/ping /usr/bin/jq /usr/bin/bash"
+# ip/tc/ss/ping/nft/jq are the oracle of the tests, socat their servers and
+# clients; bash runs tests/netns/lib.sh.
+PROGS="ip tc ss nft ping jq socat bash"
 NSNET_BINS="$B/nsnet $B/nsnet-cni $B/tests/netns-prim"
 
 for p in $NSNET_BINS; do [ -x "$p" ] || die "$p missing: run make first"; done
-for p in $PROGS /bin/busybox; do [ -x "$p" ] || die "$p missing: run make deps"; done
+P=""
+for p in $PROGS; do
+	p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$p") || die "$p missing: run make deps"
+	P="$P $p"
+done
+[ -x /bin/busybox ] || die "/bin/busybox missing (busybox-static): run make deps"
 command -v objcopy >/dev/null || die "objcopy missing (binutils): run make deps"
 mkdir -p "$CACHE"
 
@@ -108,7 +114,8 @@ kver=$(cat "$K/version")
 
 # ---- the initramfs: rebuilt when any input is newer than it -----------------
 out=$V/initramfs.cpio
-inputs=("$K/stamp" $NSNET_BINS "$ROOT"/tests/vm/* "$ROOT/tests/netns/lib.sh" "$ROOT/tests/netns/sandbox.sh")
+inputs=("$K/stamp" $NSNET_BINS "$ROOT"/tests/vm/* "$ROOT/tests/netns/lib.sh" "$ROOT/tests/netns/sandbox.sh"
+	"$ROOT"/examples/*.yaml)
 stale=$force; [ -f "$out" ] || stale=1
 if [ $stale = 0 ]; then
 	for i in "${inputs[@]}"; do [ "$i" -nt "$out" ] && { stale=1; break; }; done
@@ -135,11 +142,13 @@ for a in $(/bin/busybox --list); do	# applets, except what the real tools provid
 	case $a in busybox|ip|tc|ping|ping6|bash|sh) continue ;; esac
 	ln -s busybox "$R/bin/$a"
 done
-for p in $PROGS; do cp -L "$p" "$R$p"; copy_libs "$p"; done
+for p in $P; do cp -L "$p" "$R$p"; copy_libs "$p"; done
 for p in $NSNET_BINS; do cp "$p" "$R/usr/bin/"; copy_libs "$p"; done
 # /bin/sh is bash: busybox's sh runs its own applets first (ip, tc, ping)
 # whatever PATH says, and the tests' `sh -c` must reach iproute2
-ln -sf /usr/bin/bash "$R/bin/bash"; ln -sf /usr/bin/bash "$R/bin/sh"
+bash=$(command -v bash)
+[ "$bash" = /bin/bash ] || ln -sf "$bash" "$R/bin/bash"
+ln -sf "$bash" "$R/bin/sh"
 cp -r "$K/modules/kernel" "$R/lib/modules/$kver/"
 cp "$K/modules.load" "$R/lib/modules/$kver/"
 mkdir -p "$R/etc/iproute2"
@@ -155,6 +164,7 @@ echo nsnet-vm > "$R/etc/hostname"
 cp "$ROOT/tests/vm/init" "$R/init"
 cp "$ROOT/tests/netns/lib.sh" "$ROOT/tests/netns/sandbox.sh" "$R/tests/"
 cp "$ROOT"/tests/vm/t-*.sh "$R/tests/"
+cp -r "$ROOT/examples" "$R/tests/"
 [ -f "$ROOT/tests/vm/vm-lib.sh" ] && cp "$ROOT/tests/vm/vm-lib.sh" "$R/tests/"
 chmod 0755 "$R/init" "$R"/tests/*.sh
 (cd "$R" && find . | LC_ALL=C sort | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) > "$out.tmp"

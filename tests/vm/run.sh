@@ -34,8 +34,8 @@ timeout -k 5 "${NSNET_VM_TIMEOUT:-240}" qemu-system-x86_64 \
 rc=$?
 t1=$(date +%s.%N)
 
-tally() {	# name, log file, exit status of the test
-	local name=$1 f=$2 st=$3 p n
+tally() {	# name, log file, exit status of the test, seconds it took
+	local name=$1 f=$2 st=$3 secs=${4:+, $4 s} p n
 	p=$(grep -c '^ok ' "$f")
 	n=$(grep -c '^not ok ' "$f")
 	if [ "$st" != 0 ] && [ "$n" = 0 ]; then
@@ -46,22 +46,23 @@ tally() {	# name, log file, exit status of the test
 	fi
 	pass=$((pass + p)); fail=$((fail + n))
 	if [ "$n" != 0 ]; then
-		echo "---- $name: $n failed"; sed 's/^/  | /' "$f" | tail -"${NSNET_TAIL:-60}"
+		echo "---- $name: $n failed$secs"; sed 's/^/  | /' "$f" | tail -"${NSNET_TAIL:-60}"
 	else
-		echo "$name: $p passed"
+		echo "$name: $p passed$secs"
 	fi
 }
 
 # split the result channel at the markers /init prints
 tr -d '\r' < "$LOG/results" > "$LOG/r"
-cur="" kver="" up0="?" up1="?"
+cur="" start="" kver="" up0="?" up1="?"
 while IFS= read -r line; do
 	case $line in
 	"nsnet-vm: begin "*) set -- ${line#nsnet-vm: begin }; kver=$1 up0=${2:-?} ;;
-	"nsnet-vm: test "*) cur=${line#nsnet-vm: test }; : > "$LOG/t.$cur" ;;
+	"nsnet-vm: test "*) set -- ${line#nsnet-vm: test }; cur=$1 start=${2:-}; : > "$LOG/t.$cur" ;;
 	"nsnet-vm: end "*)
 		set -- ${line#nsnet-vm: end }
-		tally "vm/$1" "$LOG/t.$1" "$2"; rm -f "$LOG/t.$1"; cur="" ;;
+		secs=""; [ -n "$start" ] && [ -n "${3:-}" ] && secs=$(printf "%.1f" "$(echo "$3 - $start" | bc)")
+		tally "vm/$1" "$LOG/t.$1" "$2" "$secs"; rm -f "$LOG/t.$1"; cur="" ;;
 	"nsnet-vm: done"*) echo "done" > "$LOG/done"; up1=${line#nsnet-vm: done } ;;
 	*) [ -n "$cur" ] && printf '%s\n' "$line" >> "$LOG/t.$cur" ;;
 	esac

@@ -20,6 +20,8 @@ read -r loss rtt <<<"$(pingstat a 10.9.0.2 10 0.01)"
 echo "# delay 50ms both ways: loss $loss%, rtt $rtt ms"
 within "both directions delayed: rtt ~ 100 ms" "$rtt" 85 115
 check "tc qdisc change: a loses 50%, no delay" ip netns exec a tc qdisc change dev eth0 root netem loss 50%
+check_eq "tc -j qdisc shows netem loss 50%, no delay" "0.5 0" \
+	"$(ip netns exec a tc -j qdisc show dev eth0 | jq -r '.[] | select(.kind=="netem") | "\(.options["loss-random"].loss) \(.options.delay.delay // 0)"')"
 check "b: netem removed" ip netns exec b tc qdisc del dev eth0 root
 read -r loss rtt <<<"$(pingstat a 10.9.0.2 100 0.01)"
 echo "# loss 50%: loss $loss%, rtt $rtt ms"
