@@ -40,6 +40,8 @@ done
 [ -x /bin/busybox ] || die "/bin/busybox missing (busybox-static): run make deps"
 command -v objcopy >/dev/null || die "objcopy missing (binutils): run make deps"
 mkdir -p "$CACHE"
+exec 9> "$V/lock"	# one build at a time per build directory
+flock 9
 
 # ---- the kernel package: newest linux-image-amd64 dependency, cached ---------
 kpkg() { apt-cache depends linux-image-amd64 2>/dev/null |
