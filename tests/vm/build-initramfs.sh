@@ -6,13 +6,19 @@
 # machine: the kernel package is fetched with `apt-get download` into
 # $B/vm/cache and unpacked with `dpkg -x` into a scratch directory.
 # Does nothing when the outputs are newer than every input (-f: always build).
-# Usage: tests/vm/build-initramfs.sh [-f]
+# --host-suite also packs $B/vm/host-suite.cpio, to be appended to the
+# initramfs: the host's integration tests (tests/netns) under /src, run by
+# /init instead of tests/vm (tests/vm/run.sh --host-suite).
+# Usage: tests/vm/build-initramfs.sh [-f] [--host-suite]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$ROOT/build}; case $B in /*) ;; *) B=$ROOT/$B ;; esac
 V=$B/vm
 CACHE=$V/cache
-force=0; [ "${1:-}" = -f ] && force=1
+force=0 host=0
+for a in "$@"; do
+	case $a in -f) force=1 ;; --host-suite) host=1 ;; *) echo "usage: $0 [-f] [--host-suite]" >&2; exit 2 ;; esac
+done
 say() { echo "vm: $*" >&2; }
 die() { echo "vm: $*" >&2; exit 1; }
 
@@ -122,6 +128,31 @@ stale=$force; [ -f "$out" ] || stale=1
 if [ $stale = 0 ]; then
 	for i in "${inputs[@]}"; do [ "$i" -nt "$out" ] && { stale=1; break; }; done
 fi
+copy_libs() {	# every library ldd lists for $1, at the same path under $R
+	local l
+	for l in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		[ -e "$R$l" ] && continue
+		mkdir -p "$R$(dirname "$l")"
+		cp -L "$l" "$R$l"
+	done
+}
+pack() { (cd "$R" && find . | LC_ALL=C sort | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) > "$1.tmp" && mv "$1.tmp" "$1"; }
+
+if [ $host = 1 ]; then	# the host suite, always rebuilt (a few seconds)
+	R=$V/root-host
+	rm -rf "$R"; mkdir -p "$R/src/tests" "$R/src/build/tests" "$R/usr/bin"
+	cp -r "$ROOT/tests/netns" "$ROOT/tests/labs" "$R/src/tests/"
+	cp -r "$ROOT/examples" "$R/src/"
+	for p in "$B"/tests/netns-*; do cp "$p" "$R/src/build/tests/"; done
+	ln -s /usr/bin/nsnet "$R/src/build/nsnet"; ln -s /usr/bin/nsnet-cni "$R/src/build/nsnet-cni"
+	for p in mountpoint flock setsid pgrep ps dot; do	# tools busybox lacks or differs in
+		p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$p") || continue
+		mkdir -p "$R$(dirname "$p")"; cp -L "$p" "$R$p"; copy_libs "$p"
+	done
+	pack "$V/host-suite.cpio"
+	rm -rf "$R"
+	say "host suite: $(du -h "$V/host-suite.cpio" | cut -f1)"
+fi
 if [ $stale = 0 ]; then
 	exit 0
 fi
@@ -130,15 +161,6 @@ R=$V/root
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,proc,sys,dev,run,tmp,root,etc,tests,var/run} "$R/lib/modules/$kver"
 chmod 1777 "$R/tmp"
-
-copy_libs() {	# every library ldd lists for $1, at the same path
-	local l
-	for l in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-		[ -e "$R$l" ] && continue
-		mkdir -p "$R$(dirname "$l")"
-		cp -L "$l" "$R$l"
-	done
-}
 cp /bin/busybox "$R/bin/busybox"
 for a in $(/bin/busybox --list); do	# applets, except what the real tools provide
 	case $a in busybox|ip|tc|ping|ping6|bash|sh) continue ;; esac
@@ -169,8 +191,7 @@ cp "$ROOT"/tests/vm/t-*.sh "$R/tests/"
 cp -r "$ROOT/examples" "$R/tests/"
 [ -f "$ROOT/tests/vm/vm-lib.sh" ] && cp "$ROOT/tests/vm/vm-lib.sh" "$R/tests/"
 chmod 0755 "$R/init" "$R"/tests/*.sh
-(cd "$R" && find . | LC_ALL=C sort | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) > "$out.tmp"
-mv "$out.tmp" "$out"
+pack "$out"
 cp "$K/vmlinuz" "$V/vmlinuz"
 rm -rf "$R"
 say "initramfs: $(du -h "$out" | cut -f1), $(wc -l < "$K/modules.load") modules"

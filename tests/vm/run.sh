@@ -3,7 +3,10 @@
 # no network device: -nic none) with the initramfs of build-initramfs.sh and
 # turns the ok / not ok lines of the tests it runs into the same output as
 # tests/run.sh, ending with "N passed, N failed".
-# Usage: tests/vm/run.sh [PATTERN]   (PATTERN filters tests/vm/t-*.sh names)
+# Usage: tests/vm/run.sh [--host-suite] [PATTERN]
+#   PATTERN filters the test file names (a,b,c: any of them); --host-suite runs the host's
+#   integration tests (tests/netns/t-*.sh) in the VM instead, to see how nsnet
+#   fares on this kernel (slow under emulation; not part of make check-vm).
 # Environment: B (build dir), NSNET_VM_TIMEOUT (seconds for the whole VM,
 # default 240), NSNET_VM_SMP (virtual CPUs, default 1), NSNET_VM_KEEP=1 keeps
 # the console and result logs and prints where.
@@ -11,27 +14,38 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$ROOT/build}; case $B in /*) ;; *) B=$ROOT/$B ;; esac
 export B
+host=0
+[ "${1:-}" = --host-suite ] && { host=1; shift; }
 PAT=${1:-}
 V=$B/vm
 pass=0 fail=0
 finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
 
 command -v qemu-system-x86_64 >/dev/null || { echo "not ok - vm: qemu-system-x86_64 missing (make deps)"; fail=1; finish; }
-if ! "$ROOT/tests/vm/build-initramfs.sh"; then
+if ! "$ROOT/tests/vm/build-initramfs.sh" $([ $host = 1 ] && echo --host-suite); then
 	echo "not ok - vm: building the kernel and initramfs failed"; fail=1; finish
 fi
-case $PAT in *[!A-Za-z0-9_-]*) echo "not ok - vm: PATTERN may hold only [A-Za-z0-9_-]"; fail=1; finish ;; esac
+case $PAT in *[!A-Za-z0-9_,-]*) echo "not ok - vm: PATTERN may hold only [A-Za-z0-9_,-]"; fail=1; finish ;; esac
 
 LOG=$(mktemp -d /tmp/nsnet-vm.XXXXXX)
+initrd=$V/initramfs.cpio timeout=${NSNET_VM_TIMEOUT:-240} ttimeout=180
+if [ $host = 1 ]; then	# the kernel unpacks concatenated archives in turn
+	cat "$V/initramfs.cpio" "$V/host-suite.cpio" > "$LOG/initrd"
+	initrd=$LOG/initrd timeout=${NSNET_VM_TIMEOUT:-3600} ttimeout=900
+fi
 t0=$(date +%s.%N)
-timeout -k 5 "${NSNET_VM_TIMEOUT:-240}" qemu-system-x86_64 \
+timeout -k 5 "$timeout" qemu-system-x86_64 \
 	-accel tcg -cpu max -smp "${NSNET_VM_SMP:-1}" -m 1024 \
 	-nodefaults -nographic -monitor none -no-reboot -nic none \
 	-serial "file:$LOG/console" -serial "file:$LOG/results" \
-	-kernel "$V/vmlinuz" -initrd "$V/initramfs.cpio" \
-	-append "console=ttyS0 quiet panic=-1 mitigations=off nsnet.only=$PAT" \
-	< /dev/null > "$LOG/qemu" 2>&1
+	-kernel "$V/vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 mitigations=off nsnet.only=$PAT nsnet.timeout=$ttimeout" \
+	< /dev/null > "$LOG/qemu" 2>&1 &
+qpid=$!	# timeout runs in its own process group: stop it (and qemu) with us
+trap 'kill $qpid 2>/dev/null; wait $qpid; rm -rf "$LOG"; exit 130' INT TERM HUP
+wait $qpid
 rc=$?
+trap - INT TERM HUP
 t1=$(date +%s.%N)
 
 tally() {	# name, log file, exit status of the test, seconds it took
