@@ -26,7 +26,7 @@ die() { echo "vm: $*" >&2; exit 1; }
 # module's .modinfo "depends=" (the package ships no modules.dep). crc32c_generic
 # first: libcrc32c (nf_tables, nf_conntrack) asks the crypto API for "crc32c"
 # at load time (a softdep by alias, not a symbol dependency).
-MODS="crc32c_generic veth bridge dummy 8021q vrf macvlan ipvlan vxlan wireguard ifb tun
+MODS="crc32c_generic veth bridge dummy 8021q vrf macvlan ipvlan vxlan wireguard ifb tun overlay
       sch_netem sch_tbf sch_htb sch_prio sch_ingress sch_fq sch_cake
       cls_u32 cls_matchall cls_basic act_mirred act_gact
       nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_inet nft_reject_inet
@@ -149,6 +149,11 @@ if [ $host = 1 ]; then	# the host suite, always rebuilt (a few seconds)
 		p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$p") || continue
 		mkdir -p "$R$(dirname "$p")"; cp -L "$p" "$R$p"; copy_libs "$p"
 	done
+	g=/usr/lib/x86_64-linux-gnu/graphviz	# dot's output plugins, loaded at run time
+	if [ -d $g ]; then
+		mkdir -p "$R$g"; cp -a $g/. "$R$g/"
+		for p in $g/*.so*; do [ -f "$p" ] && copy_libs "$p"; done
+	fi
 	pack "$V/host-suite.cpio"
 	rm -rf "$R"
 	say "host suite: $(du -h "$V/host-suite.cpio" | cut -f1)"
@@ -181,6 +186,9 @@ mkdir -p "$R/etc/iproute2"
 if ls /usr/lib/x86_64-linux-gnu/tc/*.dist >/dev/null 2>&1; then	# netem distributions
 	mkdir -p "$R/usr/lib/x86_64-linux-gnu/tc" && cp /usr/lib/x86_64-linux-gnu/tc/*.dist "$R/usr/lib/x86_64-linux-gnu/tc/"
 fi
+for f in /etc/protocols /etc/services /etc/ethertypes; do	# nft, ss and libc read these
+	[ -f "$f" ] && cp "$f" "$R/etc/"
+done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$R/etc/passwd"
 echo 'root:x:0:' > "$R/etc/group"
 printf '127.0.0.1 localhost\n::1 localhost\n' > "$R/etc/hosts"
