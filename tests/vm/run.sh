@@ -62,7 +62,7 @@ tally() {	# name, log file, exit status of the test, seconds it took
 	if [ "$n" != 0 ]; then
 		echo "---- $name: $n failed$secs"; sed 's/^/  | /' "$f" | tail -"${NSNET_TAIL:-60}"
 	else
-		echo "$name: $p passed$secs"
+		echo "$name: $p passed$secs"; grep '^# ' "$f" | sed 's/^/  /'	# measured figures
 	fi
 }
 
