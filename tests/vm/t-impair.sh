@@ -20,6 +20,7 @@ netem() {
 	       .[0].options | "\(.delay.delay // 0) \((.["loss-random"].loss // 0) * 100 | round)" end'
 }
 check "nsnet up: two nodes on one cable" $NSNET up "$TMP/lab.yaml"
+check "static neighbours (no ARP through the lossy cable)" static_neigh a b
 read -r loss base avg <<<"$(pingstat a 10.9.0.2 20 0.01)"
 echo "# baseline: loss $loss%, rtt min $base avg $avg ms"
 within "baseline: min rtt under 5 ms" "$base" 0 5

@@ -18,11 +18,21 @@ within() {
 		not_ok "$1 ($2 not in [$3, $4])"
 	fi
 }
-# pair A B : namespaces A and B on one veth cable, 10.9.0.1/24 and 10.9.0.2/24
+# static_neigh A B : permanent neighbour entries for 10.9.0.1 (A) and 10.9.0.2
+# (B) on their eth0: with loss on the cable, a lost ARP probe would fail a
+# stale entry and drop the pings queued behind it (losses netem did not make)
+static_neigh() {
+	ip -n "$1" neigh replace 10.9.0.2 dev eth0 nud permanent \
+		lladdr "$(ip -n "$2" -j link show eth0 | jq -r '.[0].address')" &&
+	ip -n "$2" neigh replace 10.9.0.1 dev eth0 nud permanent \
+		lladdr "$(ip -n "$1" -j link show eth0 | jq -r '.[0].address')"
+}
+# pair A B : namespaces A and B on one veth cable, 10.9.0.1/24 and 10.9.0.2/24,
+# static neighbours
 pair() {
 	ip netns add "$1" && ip netns add "$2" &&
 	ip -n "$1" link add eth0 type veth peer name eth0 netns "$2" &&
 	ip -n "$1" addr add 10.9.0.1/24 dev eth0 && ip -n "$2" addr add 10.9.0.2/24 dev eth0 &&
 	ip -n "$1" link set eth0 up && ip -n "$2" link set eth0 up &&
-	ip -n "$1" link set lo up && ip -n "$2" link set lo up
+	ip -n "$1" link set lo up && ip -n "$2" link set lo up && static_neigh "$1" "$2"
 }
