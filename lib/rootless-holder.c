@@ -13,7 +13,9 @@
  *     its tap stays down, connections from the host's loopback are spliced to
  *     the namespace's 127.0.0.1:PORT, where the lab's output-chain DNAT takes
  *     them); with slirp4netns, the forwards are its API's hostfwds to
- *     10.0.2.100:PORT (the lab's prerouting DNAT takes them).
+ *     10.0.2.100:PORT (the lab's prerouting DNAT takes them); a table of the
+ *     keeper's own, inet nsnet_holder, keeps nodes from reaching the host's
+ *     loopback through slirp4netns' gateway 10.0.2.2 (pasta: --no-map-gw).
  * It answers requests on DIR/holder.sock (SOCK_SEQPACKET, peer uid checked):
  *   ns    -> "ok PID HELPER" + the keeper's user, mount, net namespace fds
  *   sync  -> publish each lab's forwards (rootless-proto.c), "ok" | "err E TEXT"
@@ -45,6 +47,7 @@
 #include <arpa/inet.h>
 
 #include "nsnet/link.h"
+#include "nsnet/nat.h"
 #include "nsnet/nl.h"
 #include "rootless-int.h"
 
@@ -219,7 +222,22 @@ static int write_file(const char *path, const char *text)
 
 /* ---- the namespace keeper ----------------------------------------------------- */
 
-static int keeper_setup(uid_t uid, gid_t gid, char *why, size_t len)
+/*
+ * slirp4netns maps its gateway 10.0.2.2 to the host's loopback. It runs with
+ * --disable-host-loopback, which also drops the replies of UDP forwards (they
+ * go to 10.0.2.2); so it runs without, and this table of the keeper's own
+ * refuses new flows to 10.0.2.2 instead (replies of forwarded flows are
+ * established). Not a lab's table: those are all named nsnet-LAB.
+ */
+static const char slirp_guard[] =
+	"table inet nsnet_holder {\n"
+	" chain forward { type filter hook forward priority -20; policy accept;"
+	" ip daddr 10.0.2.2 ct state new counter reject; }\n"
+	" chain output { type filter hook output priority -20; policy accept;"
+	" ip daddr 10.0.2.2 ct state new counter reject; }\n"
+	"}\n";
+
+static int keeper_setup(uid_t uid, gid_t gid, int guard, char *why, size_t len)
 {
 	struct nsnet_link_req lo = NSNET_LINK_REQ_INIT;
 	struct nsnet_err err = { 0 };
@@ -274,10 +292,14 @@ static int keeper_setup(uid_t uid, gid_t gid, char *why, size_t len)
 		say(why, len, "lo up: %s", err.msg);
 		return -1;
 	}
+	if (guard && nsnet_nft_run(slirp_guard, NULL, &err) < 0) {
+		say(why, len, "nftables (table inet nsnet_holder): %s", err.msg);
+		return -1;
+	}
 	return 0;
 }
 
-static int start_keeper(char *why, size_t len)
+static int start_keeper(int guard, char *why, size_t len)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
@@ -308,7 +330,7 @@ static int start_keeper(char *why, size_t len)
 		close(fds[0]);
 		if (H.ready >= 0)
 			close(H.ready);	/* the starter waits for the holder's word, not ours */
-		if (keeper_setup(uid, gid, msg, sizeof(msg)) < 0) {
+		if (keeper_setup(uid, gid, guard, msg, sizeof(msg)) < 0) {
 			if (write(fds[1], msg, strlen(msg)) < 0)
 				_exit(1);
 			_exit(1);
@@ -410,7 +432,7 @@ static int start_pasta(void)
 static int start_slirp(void)
 {
 	char sock[PATH_MAX], nspid[16], why[200], c;
-	char *argv[] = { "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
+	char *argv[] = { "slirp4netns", "--configure", "--mtu=65520",
 			 "--ready-fd=3", "--exit-fd=4", "--api-socket", sock, nspid,
 			 NSNET__RL_EXT_IF, NULL };
 	int ready[2], ex[2], keep[2], ok = 0;
@@ -454,33 +476,54 @@ static int start_slirp(void)
 /* ---- publishing forwards ------------------------------------------------------- */
 
 /* 1 if 127.0.0.1:PORT of @proto is free on the host (no listener, nothing bound). */
-static int port_free(int proto, uint16_t port)
+static int port_free(int proto, unsigned port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
 			0), one = 1, ok;
 
 	if (fd < 0)
 		return 0;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));	/* TIME_WAIT is free */
+	/* TIME_WAIT is free; UDP has none, and there SO_REUSEADDR would share the port */
+	if (proto != IPPROTO_UDP)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	close(fd);
 	return ok;
 }
 
-/* The first port of @p that is (1) / is not (0) free, or 0 if none. */
-static unsigned first_port(const struct nsnet__rl_port *p, size_t n, int want_free, int *proto)
+static int in_set(const struct nsnet__rl_port *p, size_t n, int proto, unsigned port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].proto == proto && port >= p[i].port && port < (unsigned)p[i].port + p[i].count)
+			return 1;
+	return 0;
+}
+
+/*
+ * The first port of @p, not in @skip, that is (want_free 1) / is not (0) free
+ * on the host, or 0 if none.
+ */
+static unsigned first_port(const struct nsnet__rl_port *p, size_t n,
+			   const struct nsnet__rl_port *skip, size_t nskip, int want_free,
+			   int *proto)
 {
 	size_t i;
 	unsigned k;
 
 	for (i = 0; i < n; i++)
-		for (k = 0; k < p[i].count; k++)
-			if (port_free(p[i].proto, (uint16_t)(p[i].port + k)) == want_free) {
+		for (k = 0; k < p[i].count; k++) {
+			unsigned port = p[i].port + k;
+
+			if (!in_set(skip, nskip, p[i].proto, port) &&
+			    port_free(p[i].proto, port) == want_free) {
 				*proto = p[i].proto;
-				return p[i].port + k;
+				return port;
 			}
+		}
 	return 0;
 }
 
@@ -489,40 +532,108 @@ static const char *proto_str(int proto)
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
-static void unpublish(struct hlab *l)
+static int set_ports(struct hlab *l, const struct nsnet__rl_port *p, size_t n)
 {
-	char req[160], reply[512];
-	size_t i;
+	struct nsnet__rl_port *np = NULL;
 
+	if (n) {
+		np = malloc(n * sizeof(*p));
+		if (!np)
+			return -ENOMEM;
+		memcpy(np, p, n * sizeof(*p));
+	}
+	free(l->ports);
+	l->ports = np;
+	l->nports = n;
+	return 0;
+}
+
+/* ---- pasta: one forwarder per lab ---- */
+
+static void stop_forwarder(struct hlab *l)
+{
 	if (l->fwd > 0) {
 		reap(l->fwd);
 		hlog("lab %s: forwarder %d stopped", l->name, (int)l->fwd);
-		l->fwd = 0;
 	}
-	for (i = 0; i < l->nids; i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
-
-		if (fd < 0)
-			continue;
-		path_in(a.sun_path, sizeof(a.sun_path), "slirp.sock");
-		snprintf(req, sizeof(req),
-			 "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":%d}}", l->ids[i]);
-		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
-			shutdown(fd, SHUT_WR);
-			if (read(fd, reply, sizeof(reply)) < 0)
-				hlog("lab %s: remove_hostfwd %d: %s", l->name, l->ids[i], strerror(errno));
-		}
-		close(fd);
-	}
-	free(l->ids);
-	l->ids = NULL;
-	l->nids = 0;
-	free(l->ports);
-	l->ports = NULL;
-	l->nports = 0;
+	l->fwd = 0;
+	set_ports(l, NULL, 0);
 }
+
+static int start_forwarder(struct hlab *l, const struct nsnet__rl_port *p, size_t n,
+			   struct nsnet_err *err)
+{
+	char pidfile[PATH_MAX], tap[16], nspid[16], tcp[2048], udp[2048], why[200];
+	char *argv[] = { "pasta", "-I", tap, "-t", tcp, "-u", udp, "-T", "none", "-U", "none",
+			 "-q", "-f", "-P", pidfile, nspid, NULL };
+	off_t mark = log_mark();
+	unsigned port;
+	int proto, ret;
+	pid_t pid;
+
+	if (nsnet__rl_pasta_spec(p, n, IPPROTO_TCP, tcp, sizeof(tcp)) < 0 ||
+	    nsnet__rl_pasta_spec(p, n, IPPROTO_UDP, udp, sizeof(udp)) < 0)
+		return nsnet_err_set(err, -E2BIG, "lab %s: too many port ranges for pasta", l->name);
+	l->tap = H.next_tap++ % 100000;
+	say(tap, sizeof(tap), "nsnet-fwd%d", l->tap);
+	say(pidfile, sizeof(pidfile), "%s/fwd-%d.pid", H.dir, l->tap);
+	snprintf(nspid, sizeof(nspid), "%d", (int)H.ns_pid);
+	unlink(pidfile);
+	pid = spawn(argv, NULL, 0);
+	if (pid < 0)
+		return nsnet_err_set(err, -errno, "fork: %s", strerror(errno));
+	ret = wait_file(pid, pidfile, 10000);
+	unlink(pidfile);
+	if (ret < 0) {
+		if (ret != -ECHILD)
+			reap(pid);
+		log_since(mark, why, sizeof(why));
+		return nsnet_err_set(err, -EIO, "lab %s: pasta failed: %s", l->name, why);
+	}
+	/* pasta skips a port it cannot bind: every one must be taken now */
+	port = first_port(p, n, NULL, 0, 1, &proto);
+	if (port) {
+		reap(pid);
+		return nsnet_err_set(err, -EADDRINUSE, "lab %s: pasta could not bind 127.0.0.1:%u/%s",
+				     l->name, port, proto_str(proto));
+	}
+	if (set_ports(l, p, n) < 0) {
+		reap(pid);
+		return nsnet_err_set(err, -ENOMEM, "out of memory");
+	}
+	l->fwd = pid;
+	hlog("lab %s: forwarder %d (tap %s): tcp %s udp %s", l->name, (int)pid, tap, tcp, udp);
+	return 0;
+}
+
+static int publish_pasta(struct hlab *l, const struct nsnet__rl_port *p, size_t n,
+			 struct nsnet_err *err)
+{
+	struct nsnet__rl_port *old = NULL;
+	size_t nold = l->nports;
+	unsigned port;
+	int proto, ret;
+
+	/* a port already taken on the host: refuse before stopping anything */
+	port = first_port(p, n, l->ports, l->nports, 0, &proto);
+	if (port)
+		return nsnet_err_set(err, -EADDRINUSE, "lab %s: 127.0.0.1:%u/%s is in use on the host",
+				     l->name, port, proto_str(proto));
+	if (nold) {
+		old = malloc(nold * sizeof(*old));
+		if (!old)
+			return nsnet_err_set(err, -ENOMEM, "out of memory");
+		memcpy(old, l->ports, nold * sizeof(*old));
+	}
+	stop_forwarder(l);
+	ret = n ? start_forwarder(l, p, n, err) : 0;
+	if (ret < 0 && nold && start_forwarder(l, old, nold, NULL) == 0)
+		hlog("lab %s: the previous forwards are back", l->name);
+	free(old);
+	return ret;
+}
+
+/* ---- slirp4netns: one hostfwd per port, through its API socket ---- */
 
 /* One slirp4netns API call; the id it returns (>= 0) or -errno. */
 static int slirp_call(const char *req, struct nsnet_err *err)
@@ -557,108 +668,126 @@ static int slirp_call(const char *req, struct nsnet_err *err)
 	return nsnet__rl_slirp_reply(reply, got, err);
 }
 
+static void slirp_remove(struct hlab *l, size_t i)
+{
+	struct nsnet_err err = { 0 };
+	char req[128];
+
+	snprintf(req, sizeof(req), "{\"execute\":\"remove_hostfwd\",\"arguments\":{\"id\":%d}}",
+		 l->ids[i]);
+	if (slirp_call(req, &err) < 0)
+		hlog("lab %s: remove hostfwd %d: %s", l->name, l->ids[i], err.msg);
+	l->ids[i] = l->ids[l->nids - 1];
+	l->ports[i] = l->ports[l->nids - 1];
+	l->nids--;
+	l->nports = l->nids;
+}
+
+/*
+ * With slirp4netns, l->ports holds one single-port entry per hostfwd, in step
+ * with l->ids (normalised into ranges only to compare).
+ */
 static int publish_slirp(struct hlab *l, const struct nsnet__rl_port *p, size_t n,
 			 struct nsnet_err *err)
 {
+	struct nsnet__rl_port *np;
 	size_t i, total = 0;
+	int *nid, ret = 0;
 	unsigned k;
-	int ret = 0;
 
+	for (i = 0; i < l->nids;) {
+		if (!in_set(p, n, l->ports[i].proto, l->ports[i].port))
+			slirp_remove(l, i);
+		else
+			i++;
+	}
 	for (i = 0; i < n; i++)
 		total += p[i].count;
-	l->ids = calloc(total ? total : 1, sizeof(*l->ids));
-	if (!l->ids)
+	np = realloc(l->ports, (total + 1) * sizeof(*np));
+	if (np)
+		l->ports = np;
+	nid = realloc(l->ids, (total + 1) * sizeof(*nid));
+	if (nid)
+		l->ids = nid;
+	if (!np || !nid)
 		return nsnet_err_set(err, -ENOMEM, "out of memory");
-	for (i = 0; i < n && ret >= 0; i++) {
-		for (k = 0; k < p[i].count && ret >= 0; k++) {
-			char req[256];
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < p[i].count; k++) {
+			struct nsnet_err e = { 0 };
 			unsigned port = p[i].port + k;
+			char req[256];
+			int id;
 
+			if (in_set(l->ports, l->nids, p[i].proto, port))
+				continue;
 			snprintf(req, sizeof(req),
 				 "{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"%s\","
 				 "\"host_addr\":\"127.0.0.1\",\"host_port\":%u,\"guest_port\":%u}}",
 				 proto_str(p[i].proto), port, port);
-			ret = slirp_call(req, err);
-			if (ret >= 0)
-				l->ids[l->nids++] = ret;
-			else
-				nsnet_err_set(err, ret, "lab %s: 127.0.0.1:%u/%s: %s", l->name, port,
-					      proto_str(p[i].proto), err->msg);
+			id = slirp_call(req, &e);
+			if (id < 0) {
+				if (!ret)
+					ret = nsnet_err_set(err, id, "lab %s: 127.0.0.1:%u/%s: %s%s",
+							    l->name, port, proto_str(p[i].proto),
+							    e.msg, port_free(p[i].proto, port) ? "" :
+							    " (in use on the host)");
+				continue;
+			}
+			l->ids[l->nids] = id;
+			l->ports[l->nids].proto = p[i].proto;
+			l->ports[l->nids].port = (uint16_t)port;
+			l->ports[l->nids].count = 1;
+			l->nids++;
 		}
 	}
-	return ret < 0 ? ret : 0;
+	l->nports = l->nids;
+	return ret;
 }
 
-static int publish_pasta(struct hlab *l, const struct nsnet__rl_port *p, size_t n,
-			 struct nsnet_err *err)
+static int same_ports(const struct hlab *l, const struct nsnet__rl_port *p, size_t n)
 {
-	char pidfile[PATH_MAX], tap[16], nspid[16], tcp[2048], udp[2048], why[200];
-	char *argv[] = { "pasta", "-I", tap, "-t", tcp, "-u", udp, "-T", "none", "-U", "none",
-			 "-q", "-f", "-P", pidfile, nspid, NULL };
-	off_t mark = log_mark();
-	unsigned port;
-	int proto, ret;
-	pid_t pid;
+	struct nsnet__rl_port *c;
+	size_t nc = l->nports;
+	int eq;
 
-	port = first_port(p, n, 0, &proto);
-	if (port)
-		return nsnet_err_set(err, -EADDRINUSE, "lab %s: 127.0.0.1:%u/%s is in use on the host",
-				     l->name, port, proto_str(proto));
-	if (nsnet__rl_pasta_spec(p, n, IPPROTO_TCP, tcp, sizeof(tcp)) < 0 ||
-	    nsnet__rl_pasta_spec(p, n, IPPROTO_UDP, udp, sizeof(udp)) < 0)
-		return nsnet_err_set(err, -E2BIG, "lab %s: too many port ranges for pasta", l->name);
-	l->tap = H.next_tap++ % 100000;
-	say(tap, sizeof(tap), "nsnet-fwd%d", l->tap);
-	say(pidfile, sizeof(pidfile), "%s/fwd-%d.pid", H.dir, l->tap);
-	snprintf(nspid, sizeof(nspid), "%d", (int)H.ns_pid);
-	unlink(pidfile);
-	pid = spawn(argv, NULL, 0);
-	if (pid < 0)
-		return nsnet_err_set(err, -errno, "fork: %s", strerror(errno));
-	ret = wait_file(pid, pidfile, 10000);
-	unlink(pidfile);
-	if (ret < 0) {
-		if (ret != -ECHILD)
-			reap(pid);
-		log_since(mark, why, sizeof(why));
-		return nsnet_err_set(err, -EIO, "lab %s: pasta failed: %s", l->name, why);
-	}
-	l->fwd = pid;
-	/* pasta skips a port it cannot bind: every one must be taken now */
-	port = first_port(p, n, 1, &proto);
-	if (port)
-		return nsnet_err_set(err, -EADDRINUSE, "lab %s: pasta did not bind 127.0.0.1:%u/%s",
-				     l->name, port, proto_str(proto));
-	hlog("lab %s: forwarder %d (tap %s): tcp %s udp %s", l->name, (int)pid, tap, tcp, udp);
-	return 0;
+	if (H.helper != HELPER_SLIRP)
+		return nsnet__rl_ports_equal(l->ports, l->nports, p, n);
+	c = malloc((nc + 1) * sizeof(*c));
+	if (!c)
+		return 0;
+	if (nc)
+		memcpy(c, l->ports, nc * sizeof(*c));
+	nsnet__rl_ports_norm(c, &nc);
+	eq = nsnet__rl_ports_equal(c, nc, p, n);
+	free(c);
+	return eq;
 }
 
+static void unpublish(struct hlab *l)
+{
+	if (H.helper == HELPER_SLIRP)
+		while (l->nids)
+			slirp_remove(l, l->nids - 1);
+	else
+		stop_forwarder(l);
+	free(l->ids);
+	l->ids = NULL;
+	l->nids = 0;
+	set_ports(l, NULL, 0);
+}
+
+/* Make what is published for @l be @p (normalised). Keeps what it can on failure. */
 static int publish(struct hlab *l, const struct nsnet__rl_port *p, size_t n,
 		   struct nsnet_err *err)
 {
-	int ret = 0;
-
-	if (nsnet__rl_ports_equal(l->ports, l->nports, p, n))
+	if (same_ports(l, p, n))
 		return 0;
-	unpublish(l);
-	if (!n)
-		return 0;
-	if (H.helper == HELPER_NONE)
-		return nsnet_err_set(err, -EOPNOTSUPP, "lab %s: forwards are not published on the "
-				     "host's 127.0.0.1: no NAT helper (%s)", l->name, H.note);
-	ret = H.helper == HELPER_PASTA ? publish_pasta(l, p, n, err) : publish_slirp(l, p, n, err);
-	if (ret < 0) {
-		unpublish(l);	/* all or nothing; the next sync tries again */
-		return ret;
-	}
-	l->ports = malloc(n * sizeof(*p));
-	if (!l->ports) {
+	if (H.helper == HELPER_NONE) {
 		unpublish(l);
-		return nsnet_err_set(err, -ENOMEM, "out of memory");
+		return n ? nsnet_err_set(err, -EOPNOTSUPP, "lab %s: forwards are not published on "
+					 "the host's 127.0.0.1: no NAT helper (%s)", l->name, H.note) : 0;
 	}
-	memcpy(l->ports, p, n * sizeof(*p));
-	l->nports = n;
-	return 0;
+	return H.helper == HELPER_PASTA ? publish_pasta(l, p, n, err) : publish_slirp(l, p, n, err);
 }
 
 static void drop_lab(size_t i)
@@ -970,7 +1099,8 @@ void nsnet__rl_holder_main(const char *dir, int ready)
 		say(why, sizeof(why), "signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (start_keeper(why, sizeof(why)) < 0)
+	H.helper = pick_helper();
+	if (start_keeper(H.helper == HELPER_SLIRP, why, sizeof(why)) < 0)
 		goto fail;
 	for (i = 0; i < 3; i++) {
 		say(path, sizeof(path), "/proc/%d/ns/%s", (int)H.ns_pid, ns[i]);
@@ -980,7 +1110,6 @@ void nsnet__rl_holder_main(const char *dir, int ready)
 			goto fail;
 		}
 	}
-	H.helper = pick_helper();
 	if (H.helper == HELPER_PASTA && start_pasta() < 0)
 		H.helper = HELPER_NONE;
 	else if (H.helper == HELPER_SLIRP && start_slirp() < 0)
