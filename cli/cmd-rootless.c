@@ -23,6 +23,7 @@ enum {
 	RL_SYNC = 4,		/* afterwards: publish every lab's forwards */
 	RL_RELEASE = 8,		/* afterwards: stop the holder if nothing is left */
 	RL_SELF = 16,		/* the command deals with it */
+	RL_QUIET = 32,		/* no message (completion): without the holder, nothing */
 };
 
 static const struct {
@@ -37,11 +38,13 @@ static const struct {
 	{ "pingall", RL_ENTER },
 	{ "events", RL_ENTER },
 	{ "link", RL_ENTER },
+	{ "capture", RL_ENTER },
 	{ "forward", RL_ENTER | RL_SYNC },
 	{ "graph", RL_ENTER },
 	{ "validate", RL_ENTER },
 	{ "ns", RL_ENTER },	/* add / attach: + CREATE; del: + RELEASE */
 	{ "rootless", RL_SELF },
+	{ "__complete", RL_ENTER | RL_QUIET },
 };
 
 static int rl_flags;
@@ -51,6 +54,9 @@ static void warn_started(const struct nsnet_rootless_info *info)
 	if (info->started && !strcmp(info->helper, "none"))
 		msg("rootless: no NAT helper (%s): labs have no way out to the host's network and "
 		    "their forwards are not published on its 127.0.0.1", info->note);
+	if (info->recovered)
+		msg("rootless: the holder of %s was gone (and their namespaces with it): torn down "
+		    "from the journal", info->lost);
 }
 
 int rootless_begin(const char *cmd, int argc, char **argv)
@@ -69,7 +75,7 @@ int rootless_begin(const char *cmd, int argc, char **argv)
 			break;
 	if (i == sizeof(rl_cmds) / sizeof(rl_cmds[0])) {
 		msg("%s: needs root (rootless, nsnet runs up, down, diff, status, exec, pingall, "
-		    "events, link, forward, graph, validate, ns: see nsnet(8), ROOTLESS)", cmd);
+		    "events, link, forward, capture, graph, validate, ns: see nsnet(8), ROOTLESS)", cmd);
 		return EXIT_FAIL;
 	}
 	rl_flags = rl_cmds[i].flags;
@@ -82,9 +88,13 @@ int rootless_begin(const char *cmd, int argc, char **argv)
 			rl_flags |= RL_RELEASE;
 	}
 	ret = nsnet_rootless_enter(rl_flags & RL_CREATE ? NSNET_ROOTLESS_CREATE : 0, &info, &err);
+	if (rl_flags & RL_QUIET)
+		return 0;
 	if (ret < 0)
 		return report("rootless", &err);
 	warn_started(&info);
+	if (info.recovered)
+		rl_flags |= RL_RELEASE;	/* it may have been all there was */
 	return 0;
 }
 

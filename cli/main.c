@@ -113,8 +113,10 @@ int main(int argc, char **argv)
 		}
 	}
 	/* not listed: the word source of the bash completion, see nsnet(8) */
-	if (!strcmp(argv[optind], "__complete"))
-		return cmd_complete(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "__complete")) {
+		rootless_begin("__complete", argc - optind, argv + optind);
+		return rootless_end(cmd_complete(argc - optind, argv + optind));
+	}
 	msg("unknown command \"%s\" (see nsnet --help)", argv[optind]);
 	return EXIT_USAGE;
 }

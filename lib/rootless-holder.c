@@ -6,7 +6,7 @@
  * stays in the user's own namespaces and owns, as children that die with it
  * (PR_SET_PDEATHSIG):
  *   - the namespace keeper: unshare(user, mount, net), uid/gid 0 mapped to
- *     the user, tmpfs on DIR/netns and DIR/state, sysfs, lo up, then pause();
+ *     the user, a tmpfs on DIR/netns, sysfs, lo up, then pause();
  *   - the NAT helper for the keeper's network namespace: pasta (--config-net,
  *     tap "nsnet-ext") or slirp4netns (--configure, API socket);
  *   - with pasta, one forwarder pasta per lab with forwards (no --config-net:
@@ -269,11 +269,6 @@ static int keeper_setup(uid_t uid, gid_t gid, int guard, char *why, size_t len)
 	}
 	path_in(path, sizeof(path), "netns");
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0) {
-		say(why, len, "mount tmpfs on %s: %s", path, strerror(errno));
-		return -1;
-	}
-	path_in(path, sizeof(path), "state");
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
 		say(why, len, "mount tmpfs on %s: %s", path, strerror(errno));
 		return -1;
 	}

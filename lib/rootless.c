@@ -300,6 +300,64 @@ static int join(const int *fds, struct nsnet_err *err)
 	return 0;
 }
 
+/*
+ * Labs with a journal in the state directory, when no holder runs. Processes
+ * of theirs may outlive the holder (keeping their namespaces): end them now,
+ * from the user's own namespace. (Inside a new holder's user namespace, a
+ * sibling of the old one, /proc/PID/ns of those processes cannot be read.)
+ */
+static int stale_labs(void)
+{
+	char **labs = NULL, **lines = NULL;
+	struct nsnet_nsid *ids;
+	int n = nsnet_state_labs(&labs, NULL), i, k, m;
+
+	for (i = 0; i < n; i++) {
+		m = nsnet_state_read(labs[i], &lines, NULL);
+		ids = m > 0 ? calloc((size_t)m, sizeof(*ids)) : NULL;
+		if (ids) {
+			size_t nids = 0;
+			char ns[300];
+
+			for (k = 0; k < m; k++)
+				if (sscanf(lines[k], "nsino %299s %lu %lu", ns, &ids[nids].dev,
+					   &ids[nids].ino) == 3)
+					nids++;
+			nsnet_netns_kill(ids, nids);
+			free(ids);
+		}
+		nsnet_strv_free(lines);
+		lines = NULL;
+	}
+	nsnet_strv_free(labs);
+	return n;
+}
+
+/*
+ * A new holder: every lab with a journal was in one that is gone, and all it
+ * made went with it but for processes started in nodes. nsnet_lab_down() from
+ * the journal ends those (by pid and start time) and removes the journal, as
+ * after a crash; kept captures stay. How many labs, their names in @names.
+ */
+static int recover(char *names, size_t len)
+{
+	char **labs = NULL;
+	int n = nsnet_state_labs(&labs, NULL), i, done = 0;
+	size_t used = 0;
+
+	names[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (nsnet_lab_down(labs[i], NULL, NULL, NULL) < 0)
+			continue;
+		done++;
+		if (used < len)
+			used += (size_t)snprintf(names + used, len - used, "%s%s", used ? ", " : "",
+						 labs[i]);
+	}
+	nsnet_strv_free(labs);
+	return done;
+}
+
 int nsnet_rootless_enter(int flags, struct nsnet_rootless_info *info, struct nsnet_err *err)
 {
 	struct nsnet_rootless_info dummy;
@@ -320,6 +378,13 @@ int nsnet_rootless_enter(int flags, struct nsnet_rootless_info *info, struct nsn
 			return RL.lock;
 	}
 	fd = rl_connect();
+	if (fd < 0 && !(flags & NSNET_ROOTLESS_CREATE)) {
+		/* labs of a holder that is gone (killed, or the session ended): a new
+		 * holder takes them over and tears them down, from their journals */
+		set_dirs();
+		if (stale_labs() > 0)
+			flags |= NSNET_ROOTLESS_CREATE;
+	}
 	if (fd < 0 && (flags & NSNET_ROOTLESS_CREATE)) {
 		start = lock_file(".start.lock", LOCK_EX, err);
 		if (start < 0)
@@ -332,9 +397,10 @@ int nsnet_rootless_enter(int flags, struct nsnet_rootless_info *info, struct nsn
 				ret = nsnet_err_set(err, fd, "rootless holder: connect: %s",
 						    strerror(-fd));
 		}
-		close(start);
-		if (ret < 0)
+		if (ret < 0) {
+			close(start);
 			return ret;
+		}
 	}
 	if (fd < 0) {
 		set_dirs();
@@ -354,8 +420,12 @@ int nsnet_rootless_enter(int flags, struct nsnet_rootless_info *info, struct nsn
 		goto out;
 	set_dirs();
 	RL.entered = 1;
+	if (info->started)
+		info->recovered = recover(info->lost, sizeof(info->lost));
 	ret = 1;
 out:
+	if (start >= 0)
+		close(start);	/* a new holder is ready for others once it has recovered */
 	for (i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

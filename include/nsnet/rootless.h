@@ -15,7 +15,7 @@
  *                  $XDG_RUNTIME_DIR/nsnet/holder.sock, and the processes below
  *                  (all die with it: PR_SET_PDEATHSIG)
  *   nsnet-ns       the namespace keeper: unshare(user, mount, net), uid/gid 0
- *                  mapped to the user, tmpfs on DIR/netns and DIR/state, lo up
+ *                  mapped to the user, a tmpfs on DIR/netns, lo up
  *   pasta | slirp4netns   NAT to the outside for the keeper's network namespace
  *                  (an interface "nsnet-ext" with the default route), and port
  *                  forwards from the real host's 127.0.0.1 into it
@@ -26,7 +26,9 @@
  * DIR/netns and the state directory DIR/state (DIR = $XDG_RUNTIME_DIR/nsnet),
  * and everything else works as for root. The holder exits when told to (the
  * end of a `down` or `ns del` that leaves no lab and no namespace, or
- * nsnet_rootless_stop()); the labs' namespaces and state go with it.
+ * nsnet_rootless_stop()); the labs' namespaces go with it. Their journals in
+ * DIR/state (a real directory: kept captures stay readable) are taken over by
+ * the next holder, which tears those labs down (see recovered below).
  */
 
 /* 1 if this process is unprivileged (euid != 0 and lacking CAP_SYS_ADMIN or
@@ -43,6 +45,8 @@ struct nsnet_rootless_info {
 	pid_t ns_pid;		/* the namespace keeper */
 	char helper[16];	/* "pasta", "slirp4netns" or "none" */
 	char note[256];		/* why there is no helper, if none ("" otherwise) */
+	int recovered;		/* labs of a holder that was gone, torn down */
+	char lost[256];		/* their names, ", "-separated */
 };
 
 #define NSNET_ROOTLESS_CREATE 1	/* start the holder if none runs */
@@ -52,6 +56,8 @@ struct nsnet_rootless_info {
  * called while the process has a single thread. Sets the namespace and state
  * directories (unless NSNET_NETNS_DIR / NSNET_STATE_DIR say otherwise) and
  * exports them for child processes; the working directory is kept.
+ * A holder is also started without CREATE when DIR/state holds journals of
+ * labs (their holder is gone): the new holder's first client tears them down.
  * 1: entered; 0: no holder runs and none was started (the directories are
  * set to DIR's empty ones, so listings show nothing); -errno on failure.
  */

@@ -104,7 +104,8 @@ check_match "holder, namespace keeper and pasta run as the user" "nsnet-holder.*
 check_match "… pasta is the NAT helper" '"helper":"pasta"' "$(run "$N" rootless status -j)"
 check_eq "the lab's bridge is in the holder's namespace" 192.168.15.5 "$(inside ip -j addr show v-net-0 | jq -r '.[0].addr_info[] | select(.family=="inet") | .local')"
 check_eq "… and its nodes in the holder's namespace directory" "blue green orange red" "$(inside ls "$R/netns" | sort | tr '\n' ' ' | sed 's/ $//')"
-check_eq "… which is empty outside the holder" "" "$(find "$R/netns" "$R/state" -mindepth 1)"
+check_eq "… which is empty outside the holder" "" "$(find "$R/netns" -mindepth 1)"
+check_match "the journal is in the user's state directory, the user's own" "^$U $U 700 .*seed/journal" "$(stat -c '%u %g %a' "$R/state/seed") $(ls "$R/state/seed/journal")"
 check_eq "root's host is unchanged (/run/netns, /run/nsnet, links, nft tables)" "$root_before" "$(host_view)"
 check_eq "red's eth0 (iproute2 in red, inside the holder)" 192.168.15.1 "$(inside nsenter --net="$R/netns/red" ip -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet") | .local')"
 check "pingall as the user" run "$N" pingall
@@ -150,8 +151,8 @@ wait_for 5 sh -c "! pgrep -U $U >/dev/null"
 check_eq "after down: no process of the user is left (holder, keeper, pasta)" "" "$(pgrep -U "$U" -l | tr '\n' ' ')"
 check_eq "… no mount of its directory" "0" "$(grep -c "$D" /proc/self/mountinfo)"
 check_eq "… nothing listens on 8080" "" "$(ss -ltn | grep ':8080 ')"
-check_eq "… only empty directories, locks and the log" ".lock .start.lock .sync.lock holder.log netns state" "$(ls -A "$R" | sort | tr '\n' ' ' | sed 's/ $//')"
-check_eq "… netns/ and state/ are empty" "" "$(find "$R/netns" "$R/state" -mindepth 1)"
+check_eq "… only directories, locks and the log" ".lock .start.lock .sync.lock holder.log netns state" "$(ls -A "$R" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "… netns/ is empty, state/ has lock files only" "" "$(find "$R/netns" "$R/state" -mindepth 1 ! -name '.*.lock')"
 check_eq "root's lab is untouched" "$root_before" "$(host_view)"
 check "… and pings" "$N" pingall -l star-3
 
@@ -187,18 +188,27 @@ check "… the lab is up all the same" run "$N" pingall
 check "down" run "$N" down
 user_env=("${user_env[@]/#PATH=*/PATH=$PATH}")
 
-# ---- a killed holder takes everything with it -----------------------------------------
+# ---- a killed holder takes everything with it; the next one tears its labs down ---------
 check "up again (pasta)" run "$N" up
 check "nsnet rootless stop refuses while a lab is up" test "$(run "$N" rootless stop >/dev/null 2>&1; echo $?)" = 1
+run "$N" exec red -- sleep 300 & disown	# a process of the user's in red
+wait_for 5 sh -c "pgrep -U $U -x sleep >/dev/null"
 kill -KILL "$(pgrep -U "$U" -x nsnet-holder)"
+wait_for 5 sh -c "! pgrep -U $U -x 'nsnet-ns|pasta|passt.avx2|passt' >/dev/null"
+check_eq "kill -9 of the holder: keeper and helpers die with it" "sleep" "$(pgrep -U "$U" -l | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
+check "… the lab's journal is still there" test -f "$R/state/seed/journal"
+check_status "status afterwards: a new holder tears the lab down (exit 1: no lab is up)" 1 run "$N" status
+check_match "… and says so" "holder of seed was gone.*torn down" "$(cat "$TMP/out")"
 wait_for 5 sh -c "! pgrep -U $U >/dev/null"
-check_eq "kill -9 of the holder: keeper and helpers die with it" "" "$(pgrep -U "$U" -l | tr '\n' ' ')"
-check_status "… and the lab is gone with its state (status: exit 1)" 1 run "$N" status
-check "… a new holder starts on the next up" run "$N" up
+check_eq "… the process in red is gone, and the new holder too (nothing was left)" "" "$(pgrep -U "$U" -l | tr '\n' ' ')"
+check_eq "… and the journal" "" "$(find "$R/state" -mindepth 1 ! -name '.*.lock')"
+check "a new holder starts on the next up" run "$N" up
 check "… which works" run "$N" pingall
 check "rootless stop --force ends it" run "$N" rootless stop --force
 wait_for 5 sh -c "! pgrep -U $U >/dev/null"
 check_eq "… nothing of the user is left" "" "$(pgrep -U "$U" -l | tr '\n' ' ')"
+check "… a down afterwards tears the lab's journal down" run "$N" down
+check_eq "… nothing of the user is left, journal included" "" "$(pgrep -U "$U" -l | tr '\n' ' ')$(find "$R/state" -mindepth 1 ! -name '.*.lock')"
 
 check "root: down star-3" "$N" down star-3
 ip netns del inet
