@@ -119,6 +119,23 @@ check "a user's second lab may reuse root's lab names (star-3)" run "$N" up --to
 check "… and pings" run "$N" pingall -l star-3
 check_eq "… root's star-3 is still its own" "$root_before" "$(host_view)"
 
+# events and capture, as the user
+run "$N" events -l seed --count 1 --timeout 20 > "$TMP/events" 2>&1 & evp=$!
+wait_for 10 grep -q ready "$TMP/events"
+run "$N" exec -l seed red -- ip link set eth0 down
+wait "$evp"; evs=$?
+run "$N" exec -l seed red -- ip link set eth0 up
+run "$N" exec -l seed red -- ip route add default via 192.168.15.5 2>/dev/null
+check_eq "events as the user: exit 0 after one event" 0 "$evs"
+check_match "… red:eth0 link down" "red:eth0 link down" "$(cat "$TMP/events")"
+(cd "$D" && run "$N" capture -l seed red:eth0 -c 2 -w red.pcap icmp > "$TMP/cap" 2>&1) & capp=$!
+for i in $(seq 50); do kill -0 "$capp" 2>/dev/null || break; run "$N" exec -l seed red -- ping -c1 -W1 192.168.15.2 >/dev/null 2>&1; done
+wait "$capp"
+check_eq "capture as the user, -w relative to the working directory: echo request and reply" \
+	"192.168.15.1 192.168.15.2 8,192.168.15.2 192.168.15.1 0," \
+	"$(tshark -r "$D/red.pcap" -T fields -e ip.src -e ip.dst -e icmp.type 2>/dev/null | tr '\t\n' ' ,')"
+check_eq "… the file is the user's" "$U" "$(stat -c %u "$D/red.pcap")"
+
 # forwards from the sandbox's 127.0.0.1 into nodes
 serve blue TCP-LISTEN:80,reuseaddr,fork 'SYSTEM:read x; echo blue-$x'
 wait_for 5 listening blue t 80
