@@ -195,6 +195,15 @@ wait_for 5 sh -c "! pgrep -U $U >/dev/null"
 check_eq "after down: no process of the user is left (slirp4netns)" "" "$(pgrep -U "$U" -l | tr '\n' ' ')"
 check_eq "… nothing listens on 8080" "" "$(ss -ltn | grep ':8080 ')"
 
+# ---- named namespaces, and the holder's host side -------------------------------------
+check "user: nsnet ns add foo (starts a holder)" run "$N" ns add foo
+check_eq "… ns list" foo "$(run "$N" ns list | awk '{print $1}')"
+check_eq "… nsnet inside rootless exec (as uid 0 there) sees the same" foo "$(run "$N" rootless exec -- "$N" ns list | awk '{print $1}')"
+check_eq "… ns exec foo: lo only" lo "$(run "$N" ns exec foo ip -j link | jq -r '.[].ifname' | tr '\n' ' ' | sed 's/ $//')"
+check "user: nsnet ns del foo" run "$N" ns del foo
+wait_for 5 sh -c "! pgrep -U $U >/dev/null"
+check_eq "… the last namespace gone, the holder is too" "" "$(pgrep -U "$U" -l | tr '\n' ' ')"
+
 # ---- no helper ---------------------------------------------------------------------
 user_env=("${user_env[@]/NSNET_ROOTLESS_NET=slirp4netns/NSNET_ROOTLESS_NET=auto}")
 user_env=("${user_env[@]/#PATH=*/PATH=/nonexistent}")
