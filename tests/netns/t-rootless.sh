@@ -136,6 +136,17 @@ check_eq "capture as the user, -w relative to the working directory: echo reques
 	"$(tshark -r "$D/red.pcap" -T fields -e ip.src -e ip.dst -e icmp.type 2>/dev/null | tr '\t\n' ' ,')"
 check_eq "… the file is the user's" "$U" "$(stat -c %u "$D/red.pcap")"
 
+# link state and impairments, as the user (rate: tbf; this kernel may lack netem)
+check "link set red:eth0 rate 5mbit as the user" run "$N" link -l seed set red:eth0 rate 5mbit
+check_match "… a tbf qdisc on red's eth0 (tc inside the holder)" '"kind":"tbf"' "$(inside nsenter --net="$R/netns/red" tc -j qdisc show dev eth0)"
+check "link set red:eth0 clear" run "$N" link -l seed set red:eth0 clear
+check_eq "… gone" "" "$(inside nsenter --net="$R/netns/red" tc -j qdisc show dev eth0 | grep tbf)"
+check "link set blue:eth0 down" run "$N" link -l seed set blue:eth0 down
+check_status "… red cannot reach blue" 1 run "$N" exec -l seed red -- ping -c1 -W1 192.168.15.2
+check "link set blue:eth0 up" run "$N" link -l seed set blue:eth0 up
+wait_for 5 run "$N" exec -l seed red -- ping -c1 -W1 192.168.15.2
+check "… red reaches blue again" run "$N" exec -l seed red -- ping -c1 -W2 192.168.15.2
+
 # forwards from the sandbox's 127.0.0.1 into nodes
 serve blue TCP-LISTEN:80,reuseaddr,fork 'SYSTEM:read x; echo blue-$x'
 wait_for 5 listening blue t 80
