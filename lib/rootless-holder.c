@@ -17,7 +17,9 @@
  *     keeper's own, inet nsnet_holder, keeps nodes from reaching the host's
  *     loopback through slirp4netns' gateway 10.0.2.2 (pasta: --no-map-gw).
  * It answers requests on DIR/holder.sock (SOCK_SEQPACKET, peer uid checked):
- *   ns    -> "ok PID HELPER" + the keeper's user, mount, net namespace fds
+ *   ns    -> "ok PID HELPER ADOPTED" + the keeper's user, mount, net namespace fds
+ *   adopt -> "ok 1" to the first client to ask (it tears down labs left by a
+ *            holder that is gone), "ok 0" afterwards
  *   sync  -> publish each lab's forwards (rootless-proto.c), "ok" | "err E TEXT"
  *   info  -> holder / ns / helper / note / lab lines
  *   stop  -> everything killed and reaped, sockets removed, "ok", exit
@@ -68,6 +70,7 @@ static struct {
 	char dir[PATH_MAX];
 	pid_t pid, ns_pid, helper_pid;
 	int lsock, sigfd, ready, nsfd[3], helper, slirp_exit, next_tap;
+	int adopted;			/* a client has taken over the state of a gone holder */
 	char note[256];
 	struct hlab *labs;
 	size_t nlabs;
@@ -962,8 +965,12 @@ static int handle(int fd)
 	}
 	buf[n] = '\0';
 	if (!strcmp(buf, "ns")) {
-		say(reply, sizeof(reply), "ok %d %s", (int)H.ns_pid, helper_names[H.helper]);
+		say(reply, sizeof(reply), "ok %d %s %d", (int)H.ns_pid, helper_names[H.helper],
+		    H.adopted);
 		send_reply(fd, reply, H.nsfd, 3);
+	} else if (!strcmp(buf, "adopt")) {
+		send_reply(fd, H.adopted ? "ok 0" : "ok 1", NULL, 0);
+		H.adopted = 1;
 	} else if (!strncmp(buf, "sync\n", 5) || !strcmp(buf, "sync")) {
 		do_sync(buf + 4 + (n > 4), (size_t)n - 4 - (n > 4), reply, sizeof(reply));
 		send_reply(fd, reply, NULL, 0);

@@ -361,7 +361,7 @@ static int recover(char *names, size_t len)
 int nsnet_rootless_enter(int flags, struct nsnet_rootless_info *info, struct nsnet_err *err)
 {
 	struct nsnet_rootless_info dummy;
-	int fd = -1, start = -1, fds[3] = { -1, -1, -1 }, ret, i;
+	int fd = -1, start = -1, fds[3] = { -1, -1, -1 }, ret, i, adopted;
 	char reply[256], *p;
 
 	if (!info)
@@ -413,15 +413,30 @@ int nsnet_rootless_enter(int flags, struct nsnet_rootless_info *info, struct nsn
 	if (ret < 0)
 		goto out;
 	info->ns_pid = (pid_t)strtol(reply + 3, &p, 10);
-	if (!info->helper[0])
-		snprintf(info->helper, sizeof(info->helper), "%s", *p == ' ' ? p + 1 : "none");
+	adopted = 1;
+	if (*p == ' ') {
+		char *q = strchr(p + 1, ' ');
+
+		if (q) {
+			*q = '\0';
+			adopted = atoi(q + 1);
+		}
+		if (!info->helper[0])
+			say(info->helper, sizeof(info->helper), "%s", p + 1);
+	}
 	ret = join(fds, err);
 	if (ret < 0)
 		goto out;
 	set_dirs();
 	RL.entered = 1;
-	if (info->started)
-		info->recovered = recover(info->lost, sizeof(info->lost));
+	/* the first client of a new holder tears down what a gone one left (even if
+	 * the one that started it died before it could) */
+	if (!adopted && (fd = rl_connect()) >= 0) {
+		if (rl_request(fd, "adopt", reply, sizeof(reply), NULL, 0, 10, NULL) >= 0 &&
+		    !strcmp(reply, "ok 1"))
+			info->recovered = recover(info->lost, sizeof(info->lost));
+		close(fd);
+	}
 	ret = 1;
 out:
 	if (start >= 0)
