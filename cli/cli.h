@@ -57,4 +57,9 @@ int cmd_gc(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
+
+/* cmd-rootless.c: around every command of an unprivileged user (nsnet/rootless.h) */
+int rootless_begin(const char *cmd, int argc, char **argv);
+int rootless_end(int ret);
+int cmd_rootless(int argc, char **argv);
 #endif

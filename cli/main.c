@@ -34,6 +34,7 @@ static const struct {
 	{ "sandbox", cmd_sandbox, "a throwaway host: private net+mount+pid namespace, then CMD" },
 	{ "run", cmd_run, "run CMD in fresh namespaces on a lab bridge (address, route, NAT, -p)" },
 	{ "gc", cmd_gc, "remove what killed nsnet run instances left behind" },
+	{ "rootless", cmd_rootless, "the per-user holder of an unprivileged user's labs (status, exec, stop)" },
 };
 
 static void usage(FILE *f)
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		   "  --netns-dir DIR     namespace directory (default /run/netns, env NSNET_NETNS_DIR)\n"
 		   "  -h, --help          this help; `nsnet COMMAND --help` for a command\n"
 		   "  -V, --version       version\n"
+		   "\nRun by an unprivileged user, the lab commands work rootless: inside a user\n"
+		   "namespace kept by a per-user holder, state in $XDG_RUNTIME_DIR/nsnet, NAT and\n"
+		   "forwards from 127.0.0.1 through pasta or slirp4netns (nsnet rootless --help).\n"
 		   "\nSee nsnet(8).\n");
 }
 
@@ -97,13 +101,22 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(argv[optind], cmds[i].name)) {
+			int ret;
+
 			optind++;
-			return cmds[i].fn(argc - optind + 1, argv + optind - 1);
+			/* unprivileged: into the rootless holder's namespaces first */
+			ret = rootless_begin(cmds[i].name, argc - optind + 1, argv + optind - 1);
+			if (ret)
+				return ret;
+			ret = cmds[i].fn(argc - optind + 1, argv + optind - 1);
+			return rootless_end(ret);
 		}
 	}
 	/* not listed: the word source of the bash completion, see nsnet(8) */
-	if (!strcmp(argv[optind], "__complete"))
-		return cmd_complete(argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "__complete")) {
+		rootless_begin("__complete", argc - optind, argv + optind);
+		return rootless_end(cmd_complete(argc - optind, argv + optind));
+	}
 	msg("unknown command \"%s\" (see nsnet --help)", argv[optind]);
 	return EXIT_USAGE;
 }

@@ -2,7 +2,8 @@
 # Installed as $(PREFIX)/share/bash-completion/completions/nsnet; or source it.
 # Completes commands (read from `nsnet --help`), options, lab names, node names
 # and NODE:IF of the running labs (from `nsnet __complete`, which reads
-# /run/nsnet: as root), lab files and namespace names. Needs nothing from the
+# /run/nsnet as root, a user's own labs through its rootless holder), lab
+# files and namespace names. Needs nothing from the
 # bash-completion package.
 
 # The words of the line up to the cursor, split at blanks only (COMP_WORDS
@@ -149,6 +150,16 @@ _nsnet() {
 	run)
 		if [[ $cur == -* ]]; then
 			_nsnet_reply $'-l\n--bridge\n--ip\n--gw\n-p\n--hostname\n--name\n-e\n--env\n-w\n--workdir\n--help\n--'
+		fi ;;
+	rootless)
+		if [[ $npos == 0 ]]; then
+			_nsnet_reply $'status\nexec\nstop'
+		elif [[ $sub == exec ]]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+		elif [[ $sub == stop ]]; then
+			_nsnet_reply '--force'
+		elif [[ $sub == status ]]; then
+			_nsnet_reply '-j'
 		fi ;;
 	ns)
 		if [[ $npos == 0 ]]; then

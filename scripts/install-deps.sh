@@ -3,6 +3,7 @@
 set -e
 PKGS="build-essential pkg-config libmnl-dev libnftables-dev libyaml-dev libjansson-dev
       libpcap-dev
+      passt slirp4netns
       iproute2 nftables iputils-ping socat jq util-linux procps psmisc graphviz bc time
       podman crun busybox-static tshark iperf3 qemu-system-x86"
 missing=""

@@ -27,6 +27,7 @@
  *   events.h   what changes in a running lab, as a stream (`nsnet events`)
  *   run.h      a command in fresh namespaces on a lab bridge (`nsnet run`)
  *   cni.h      primitives the CNI plugin needs (promiscuous mode, conntrack)
+ *   rootless.h an unprivileged user's labs: the per-user holder, joining it
  *
  * Conventions of every call:
  *  - Errors: fallible functions return 0 (or a count, >= 0) on success and a
@@ -49,9 +50,10 @@
  *    does other work; it opens sockets on short-lived threads that enter the
  *    target namespace. All file descriptors are close-on-exec.
  *  - Privileges: changing the system (up, down, namespaces, links, nftables,
- *    capture) needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root). The parser, the
- *    checker, the message builders and the summaries are pure and need
- *    nothing.
+ *    capture) needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root) -- or, for an
+ *    unprivileged user, nsnet_rootless_enter() first (rootless.h), which
+ *    gives them over the user's own namespaces. The parser, the checker, the
+ *    message builders and the summaries are pure and need nothing.
  *  - Threads: calls on different objects may run in different threads;
  *    one object (an nl socket, a lab, a capture) is used by one thread at a
  *    time. The namespace and state directories are process-wide settings
@@ -83,5 +85,6 @@
 #include "nsnet/events.h"
 #include "nsnet/run.h"
 #include "nsnet/cni.h"
+#include "nsnet/rootless.h"
 
 #endif
