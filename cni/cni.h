@@ -182,6 +182,10 @@ struct cni_record {
 	struct cni_pm pm[CNI_MAX_PM];
 	size_t npm;
 	int masq;
+	/* the routes this attachment installed (older records: none listed, has_routes 0) */
+	struct cni_route routes[CNI_MAX_ROUTES + 2];
+	size_t nroutes;
+	int has_routes;
 };
 
 int cni_record_write(struct cni_store *s, const struct cni_record *r);
@@ -190,6 +194,8 @@ int cni_record_read(struct cni_store *s, const char *cid, const char *ifname, st
 int cni_record_remove(struct cni_store *s, const char *cid, const char *ifname);
 /* Every record (malloc'ed array). Returns count or -errno. */
 int cni_record_list(struct cni_store *s, struct cni_record **out);
+/* The records of container @cid (every ifname; malloc'ed array). Count or -errno. */
+int cni_record_list_cid(struct cni_store *s, const char *cid, struct cni_record **out);
 /* JSON form of a record (pure, for tests and the store). */
 json_t *cni_record_json(const struct cni_record *r);
 int cni_record_from_json(json_t *j, struct cni_record *r);

@@ -540,6 +540,21 @@ json_t *cni_record_json(const struct cni_record *r)
 					    json_string(nsnet_prefix_fmt(&r->pm[i].host_ip, 0, a, sizeof(a))));
 		json_array_append_new(pms, m);
 	}
+	if (r->has_routes) {
+		json_t *rts = json_array();
+
+		for (i = 0; rts && i < r->nroutes; i++) {
+			json_t *rt = json_pack("{s:s}", "dst",
+					       nsnet_prefix_fmt(&r->routes[i].dst, 1, a, sizeof(a)));
+
+			if (rt && r->routes[i].gw.family)
+				json_object_set_new(rt, "gw", json_string(nsnet_prefix_fmt(
+								&r->routes[i].gw, 0, a, sizeof(a))));
+			json_array_append_new(rts, rt);
+		}
+		if (!rts || json_object_set_new(o, "routes", rts))
+			goto fail;
+	}
 	if (json_object_set_new(o, "containerID", json_string(r->cid)) ||
 	    json_object_set_new(o, "ifname", json_string(r->ifname)) ||
 	    json_object_set_new(o, "hostVeth", json_string(r->host_veth)) ||
@@ -588,6 +603,17 @@ int cni_record_from_json(json_t *j, struct cni_record *r)
 			return -EBADMSG;
 		r->ips[i].set = (int)json_integer_value(json_object_get(v, "set"));
 		r->nips++;
+	}
+	arr = json_object_get(j, "routes");
+	r->has_routes = json_is_array(arr);
+	json_array_foreach(arr, i, v) {
+		const char *d = json_string_value(json_object_get(v, "dst"));
+		const char *g = json_string_value(json_object_get(v, "gw"));
+
+		if (i >= CNI_MAX_ROUTES + 2 || !d || nsnet_prefix_parse(d, &r->routes[i].dst, 1) < 0 ||
+		    (g && nsnet_ip_parse(g, &r->routes[i].gw) < 0))
+			return -EBADMSG;
+		r->nroutes++;
 	}
 	arr = json_object_get(j, "portMappings");
 	json_array_foreach(arr, i, v) {
@@ -698,11 +724,12 @@ int cni_record_remove(struct cni_store *s, const char *cid, const char *ifname)
 	return 0;
 }
 
-int cni_record_list(struct cni_store *s, struct cni_record **out)
+static int record_list(struct cni_store *s, const char *cid, struct cni_record **out)
 {
 	struct cni_record *v = NULL, *nv;
 	size_t n = 0, cap = 0;
 	char name[300];
+	size_t cl = cid ? strlen(cid) : 0;
 	struct dirent *d;
 	DIR *dir;
 	int fd;
@@ -718,6 +745,8 @@ int cni_record_list(struct cni_store *s, struct cni_record **out)
 	}
 	while ((d = readdir(dir))) {
 		if (d->d_name[0] == '.' || !strchr(d->d_name, '@') || strstr(d->d_name, ".tmp"))
+			continue;
+		if (cid && (strncmp(d->d_name, cid, cl) || d->d_name[cl] != '@'))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -736,4 +765,14 @@ int cni_record_list(struct cni_store *s, struct cni_record **out)
 	closedir(dir);
 	*out = v;
 	return (int)n;
+}
+
+int cni_record_list(struct cni_store *s, struct cni_record **out)
+{
+	return record_list(s, NULL, out);
+}
+
+int cni_record_list_cid(struct cni_store *s, const char *cid, struct cni_record **out)
+{
+	return record_list(s, cid, out);
 }

@@ -100,16 +100,49 @@ static void ct_flush(const struct cni_record *r)
 
 /* ---- ADD ----------------------------------------------------------------------- */
 
+static int pm_equal(const struct cni_pm *a, const struct cni_pm *b)
+{
+	return a->host_port == b->host_port && a->proto == b->proto &&
+	       a->host_ip.family == b->host_ip.family &&
+	       (!a->host_ip.family || nsnet_ip_equal(&a->host_ip, &b->host_ip));
+}
+
+/*
+ * Drop from @r the port mappings that another attachment of the same
+ * container (another ifname) on this network already holds. Returns how many.
+ */
+static int drop_sibling_pm(struct cni_store *st, struct cni_record *r)
+{
+	struct cni_record *sib = NULL;
+	int n = cni_record_list_cid(st, r->cid, &sib), i, dropped = 0;
+	size_t j, k, m;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(sib[i].ifname, r->ifname))
+			continue;
+		for (j = 0, m = 0; j < r->npm; j++) {
+			for (k = 0; k < sib[i].npm; k++)
+				if (pm_equal(&r->pm[j], &sib[i].pm[k]))
+					break;
+			if (k < sib[i].npm)
+				dropped++;
+			else
+				r->pm[m++] = r->pm[j];
+		}
+		r->npm = m;
+	}
+	free(sib);
+	return dropped;
+}
+
 static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct cni_store st = { .dirfd = -1, .lockfd = -1 };
-	struct cni_route routes[CNI_MAX_ROUTES + 2];
 	struct cni_record rec, old;
 	struct cni_result res;
 	struct nsnet_err ne = { 0 };
 	struct cni_net n;
-	int ret = -1, have_store = 0, have_rec = 0, have_fw = 0, have_ips = 0, new_table = 0;
-	size_t nroutes = 0;
+	int ret = -1, have_store = 0, have_rec = 0, have_fw = 0, have_ips = 0, new_table = 0, fw;
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&n, 0, sizeof(n));
@@ -142,6 +175,16 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 			goto out;
 		have_ips = 1;
 	}
+	/*
+	 * Routes to destinations the container already has (a second attachment
+	 * on a network with a default route) are left to the first attachment.
+	 */
+	cni_result_routes(c, rec.ips, rec.nips, rec.routes, &rec.nroutes);
+	rec.has_routes = 1;
+	if (cni_net_routes_new(&n, rec.routes, &rec.nroutes, &ne) < 0) {
+		fail_err(e, CNI_ERR_KERNEL, "netlink operation failed", &ne);
+		goto out;
+	}
 	/* the record first: a crash from here on leaves what DEL/GC need */
 	if ((ret = cni_record_write(&st, &rec)) < 0) {
 		cni_fail(e, CNI_ERR_IO, "I/O failure", "cannot write the attachment record in %s: %s",
@@ -151,8 +194,7 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 	}
 	have_rec = 1;
 	ret = -1;
-	cni_result_routes(c, rec.ips, rec.nips, routes, &nroutes);
-	if (cni_net_add(&n, c, env, &rec, routes, nroutes, &ne) < 0) {
+	if (cni_net_add(&n, c, env, &rec, rec.routes, rec.nroutes, &ne) < 0) {
 		struct nsnet_link_info l;
 		struct nsnet_err ce = { 0 };
 
@@ -172,8 +214,18 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 		goto out;
 	}
 	have_fw = 1;
-	if (cni_fw_add(c, &rec, &new_table, &ne) < 0) {
-		if (ne.error == -EEXIST || ne.error == -EBUSY)
+	fw = cni_fw_add(c, &rec, &new_table, &ne);
+	if (fw < 0 && (fw == -EEXIST || fw == -EBUSY) && drop_sibling_pm(&st, &rec) > 0) {
+		/* the container's other attachment maps these host ports: leave them to it */
+		nsnet_err_clear(&ne);
+		fw = cni_record_write(&st, &rec);
+		if (fw < 0)
+			nsnet_err_set(&ne, fw, "cannot rewrite the attachment record in %s", st.dir);
+		else
+			fw = cni_fw_add(c, &rec, &new_table, &ne);
+	}
+	if (fw < 0) {
+		if (fw == -EEXIST || fw == -EBUSY)
 			fail_err(e, CNI_ERR_PORT_TAKEN, "host port already mapped", &ne);
 		else
 			fail_err(e, CNI_ERR_NFT, "nftables failed", &ne);
@@ -195,8 +247,8 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 	res.ip_iface = 2;
 	memcpy(res.ips, rec.ips, rec.nips * sizeof(rec.ips[0]));
 	res.nips = rec.nips;
-	memcpy(res.routes, routes, nroutes * sizeof(routes[0]));
-	res.nroutes = nroutes;
+	memcpy(res.routes, rec.routes, rec.nroutes * sizeof(rec.routes[0]));
+	res.nroutes = rec.nroutes;
 	res.dns = c->dns;
 	ret = emit(cni_result_render(&res, c->ver));
 	if (ret < 0)
@@ -399,7 +451,12 @@ static int do_check(const struct cni_conf *c, const struct cni_env *env, struct 
 			goto out;
 		}
 	}
-	cni_result_routes(c, rec.ips, rec.nips, routes, &nroutes);
+	if (rec.has_routes) {
+		memcpy(routes, rec.routes, rec.nroutes * sizeof(routes[0]));
+		nroutes = rec.nroutes;
+	} else {
+		cni_result_routes(c, rec.ips, rec.nips, routes, &nroutes);
+	}
 	if (cni_net_check(&n, c, env, &rec, routes, nroutes, &ne) < 0) {
 		fail_err(e, CNI_ERR_CHECK, "check failed", &ne);
 		goto out;

@@ -215,6 +215,7 @@ int cni_net_add(struct cni_net *n, const struct cni_conf *c, const struct cni_en
 	a.ifindex = n->hv.link;
 	a.up = 1;
 	nsnet_link_set(n->cont, &a);
+	nsnet_cni_link_arp_strict(n->cont, n->hv.link);
 	for (i = 0; i < r->nips; i++)
 		nsnet_addr_add(n->cont, n->hv.link, &r->ips[i].ip);
 	for (i = 0; i < nroutes; i++) {
@@ -229,6 +230,37 @@ int cni_net_add(struct cni_net *n, const struct cni_conf *c, const struct cni_en
 	}
 	nsnet_link_get_req(n->cont, env->ifname, &n->cv);
 	return nsnet_nl_flush(n->cont, err);
+}
+
+int cni_net_routes_new(struct cni_net *n, struct cni_route *routes, size_t *nroutes,
+		       struct nsnet_err *err)
+{
+	struct nsnet_route *have = NULL;
+	size_t i, k = 0;
+	int nh, j;
+
+	if (!*nroutes)
+		return 0;
+	nh = cni_net_open_container(n, err);
+	if (nh < 0)
+		return nh;
+	nh = nsnet_route_list(n->cont, AF_UNSPEC, &have, err);
+	if (nh < 0)
+		return nh;
+	for (i = 0; i < *nroutes; i++) {
+		struct nsnet_prefix d;
+
+		nsnet_prefix_network(&routes[i].dst, &d);
+		for (j = 0; j < nh; j++)
+			if (have[j].family == d.family && have[j].dst.plen == d.plen &&
+			    (!d.plen || nsnet_ip_equal(&have[j].dst, &d)))
+				break;
+		if (j == nh)
+			routes[k++] = routes[i];
+	}
+	*nroutes = k;
+	free(have);
+	return 0;
 }
 
 /* 1 if @l is the host end of (cid, ifname) on network @c. */

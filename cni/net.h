@@ -19,6 +19,12 @@ uint32_t cni_group(const char *network);
 int cni_net_open(struct cni_net *n, const char *netns, int need_netns, struct nsnet_err *err);
 int cni_net_open_container(struct cni_net *n, struct nsnet_err *err);
 void cni_net_close(struct cni_net *n);
+/*
+ * Drop from @routes those whose destination the container already has a
+ * route to (main table: e.g. the default route of its first attachment).
+ */
+int cni_net_routes_new(struct cni_net *n, struct cni_route *routes, size_t *nroutes,
+		       struct nsnet_err *err);
 int cni_net_add(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,
 		const struct cni_record *r, const struct cni_route *routes, size_t nroutes,
 		struct nsnet_err *err);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/ip.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/rtnetlink.h>
@@ -25,6 +26,25 @@ void nsnet_cni_link_promisc(struct nsnet_nl *nl, int ifindex, int on)
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = on ? IFF_PROMISC : 0;
 	ifi->ifi_change = IFF_PROMISC;
+}
+
+void nsnet_cni_link_arp_strict(struct nsnet_nl *nl, int ifindex)
+{
+	struct nlmsghdr *nlh = nsnet_nl_req(nl, RTM_NEWLINK, 0, NULL, NULL,
+					    "set arp_ignore/arp_announce on #%d", ifindex);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *spec, *inet, *conf;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_IGNORE, 1);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_ANNOUNCE, 2);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, inet);
+	mnl_attr_nest_end(nlh, spec);
 }
 
 /* ---- conntrack ------------------------------------------------------------- */

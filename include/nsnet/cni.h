@@ -16,6 +16,14 @@
 void nsnet_cni_link_promisc(struct nsnet_nl *nl, int ifindex, int on);
 
 /*
+ * Queue an RTM_NEWLINK setting the IPv4 ARP behaviour of @ifindex to
+ * arp_ignore 1 (answer only for addresses of the receiving interface) and
+ * arp_announce 2 (ARP requests carry an address of the sending interface):
+ * two interfaces of one namespace on one subnet do not answer for each other.
+ */
+void nsnet_cni_link_arp_strict(struct nsnet_nl *nl, int ifindex);
+
+/*
  * Delete the conntrack entries (caller's namespace) whose original tuple has
  * protocol @proto and destination port @port, for @family (AF_INET,
  * AF_INET6; AF_UNSPEC: both): a stale UDP flow to a host port would

@@ -106,15 +106,27 @@ int main(void)
 	r.npm = 1;
 	r.pm[0] = (struct cni_pm){ .host_port = 8080, .cont_port = 80, .proto = IPPROTO_UDP };
 	nsnet_ip_parse("127.0.0.1", &r.pm[0].host_ip);
+	r.has_routes = 1;
+	r.nroutes = 1;
+	nsnet_prefix_parse("192.168.0.0/16", &r.routes[0].dst, 1);
+	nsnet_ip_parse("10.5.0.1", &r.routes[0].gw);
 	CHECK(cni_record_write(&s, &r) == 0, "record written");
 	CHECK(cni_record_read(&s, "c9", "net1", &r2) == 0 && !strcmp(r2.host_veth, r.host_veth) &&
 	      r2.nips == 1 && nsnet_ip_equal(&r2.ips[0].ip, &r.ips[0].ip) && r2.ips[0].ip.plen == 29 &&
 	      r2.npm == 1 && r2.pm[0].proto == IPPROTO_UDP && r2.pm[0].host_ip.family == AF_INET &&
 	      r2.masq, "record round trip");
+	CHECK(r2.has_routes && r2.nroutes == 1 && r2.routes[0].dst.plen == 16 &&
+	      nsnet_ip_equal(&r2.routes[0].gw, &r.routes[0].gw), "record: installed routes");
 	CHECK(cni_record_read(&s, "c9", "eth0", &r2) == -ENOENT, "other ifname: no record");
 	k = cni_record_list(&s, &list);
 	CHECK(k == 1 && !strcmp(list[0].cid, "c9"), "record list");
 	free(list);
+	strcpy(r.cid, "c99");
+	CHECK(cni_record_write(&s, &r) == 0, "second record written");
+	k = cni_record_list_cid(&s, "c9", &list);
+	CHECK(k == 1 && !strcmp(list[0].cid, "c9"), "records of one container (not of c99)");
+	free(list);
+	CHECK(cni_record_remove(&s, "c99", "net1") == 0, "second record removed");
 	CHECK(cni_record_remove(&s, "c9", "net1") == 0 && cni_record_remove(&s, "c9", "net1") == 0 &&
 	      cni_record_list(&s, &list) == 0, "record removal idempotent");
 	free(list);
