@@ -40,6 +40,7 @@ enum {
 	CNI_ERR_PORT_TAKEN = 105,	/* host port mapped by another attachment */
 	CNI_ERR_DUPLICATE = 106,	/* ADD for an attachment that exists (no DEL in between) */
 	CNI_ERR_CHECK = 107,		/* CHECK found a difference */
+	CNI_ERR_IPAM = 108,		/* delegated IPAM plugin: not found, crashed, bad output */
 };
 
 struct cni_error {
@@ -65,6 +66,8 @@ struct cni_env {
 	const char *ifname;	/* CNI_IFNAME */
 	const char *args;	/* CNI_ARGS */
 	const char *path;	/* CNI_PATH */
+	const char *conf;	/* the configuration as read from stdin (for delegation) */
+	size_t conf_len;
 };
 
 struct cni_range {
@@ -103,7 +106,8 @@ struct cni_conf {
 	int is_gw, is_default_gw, ip_masq, hairpin, promisc, force_address;
 	int mtu;
 	/* ipam */
-	int has_ipam;
+	int has_ipam;			/* built-in host-local */
+	const char *ipam_type;		/* delegated IPAM plugin (a file name on CNI_PATH), or NULL */
 	struct cni_rangeset sets[CNI_MAX_SETS];
 	size_t nsets;
 	struct cni_route routes[CNI_MAX_ROUTES];
@@ -182,6 +186,7 @@ struct cni_record {
 	struct cni_pm pm[CNI_MAX_PM];
 	size_t npm;
 	int masq;
+	char ipam[64];			/* delegated IPAM plugin's type, "" if built in */
 	/* the routes this attachment installed (older records: none listed, has_routes 0) */
 	struct cni_route routes[CNI_MAX_ROUTES + 2];
 	size_t nroutes;
@@ -221,6 +226,28 @@ struct cni_result {
 	json_t *dns;			/* borrowed */
 };
 
+/* A result as another plugin (a delegated IPAM plugin) or prevResult gives it. */
+struct cni_ipam_result {
+	json_t *root;			/* owns dns */
+	struct cni_alloc ips[CNI_MAX_SETS];
+	size_t nips;
+	struct cni_route routes[CNI_MAX_ROUTES];
+	size_t nroutes;
+	json_t *dns;			/* NULL if absent or empty */
+};
+
+/*
+ * Parse a result (any version 0.3.0..1.1.0: ips[].address/gateway,
+ * routes[].dst/gw, dns). Pure; @r->root holds a reference to @j. -1 with @e
+ * set (code @code) on anything malformed.
+ */
+int cni_result_parse(json_t *j, struct cni_ipam_result *r, int code, struct cni_error *e);
+int cni_result_parse_buf(const char *buf, size_t len, struct cni_ipam_result *r, int code,
+			 struct cni_error *e);
+void cni_ipam_result_free(struct cni_ipam_result *r);
+/* Fill missing gateways with the subnet's first address (as the bridge plugin). */
+void cni_result_fill_gateways(struct cni_alloc *ips, size_t nips);
+
 /* Result JSON of @ver (malloc'ed string). */
 char *cni_result_render(const struct cni_result *r, int ver);
 char *cni_error_render(const struct cni_error *e, const char *version);
@@ -228,6 +255,9 @@ char *cni_version_render(const char *version);
 /* The routes the container gets (ipam routes with gateways filled, + default routes). */
 void cni_result_routes(const struct cni_conf *c, const struct cni_alloc *ips, size_t nips,
 		       struct cni_route *out, size_t *nout);
+/* Same from an explicit route list (@out: room for @nin + 2). */
+void cni_routes_build(const struct cni_route *in, size_t nin, int default_gw,
+		      const struct cni_alloc *ips, size_t nips, struct cni_route *out, size_t *nout);
 
 /* ---- fw.c: nftables ------------------------------------------------------------ */
 

@@ -335,10 +335,19 @@ static int parse_ipam(struct cni_conf *c, json_t *ipam, const char *name, struct
 		return -1;
 	if (!type && json_object_size(ipam) == 0)
 		return 0;	/* "ipam": {} — layer 2 only, as the bridge plugin */
-	if (!type || strcmp(type, "host-local"))
-		return cni_fail(e, CNI_ERR_UNSUPPORTED, "unsupported field",
-				"ipam.type \"%.64s\": only \"host-local\" (built in) is supported",
-				type ? type : "");
+	if (!type || !*type)
+		return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
+				"ipam.type is required (\"host-local\", built in, or a plugin on CNI_PATH)");
+	if (strcmp(type, "host-local")) {
+		/* delegated: a plain file name, searched on CNI_PATH */
+		if (strlen(type) >= sizeof(((struct cni_record *)0)->ipam) || strchr(type, '/') ||
+		    !strcmp(type, ".") || !strcmp(type, ".."))
+			return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
+					"ipam.type \"%.64s\": must be a file name (no '/', at most 63 bytes)",
+					type);
+		c->ipam_type = type;
+		goto data_dir;
+	}
 	c->has_ipam = 1;
 	if (ranges && !json_is_null(ranges)) {
 		if (!json_is_array(ranges) || !json_array_size(ranges))
@@ -407,6 +416,7 @@ static int parse_ipam(struct cni_conf *c, json_t *ipam, const char *name, struct
 		}
 		c->nroutes = json_array_size(routes);
 	}
+data_dir:
 	if (get_str(ipam, "dataDir", &dir, "ipam ", e))
 		return -1;
 	if (dir && (dir[0] != '/' || strlen(dir) > 400))
@@ -700,7 +710,7 @@ int cni_conf_parse(const char *buf, size_t len, const struct cni_env *env, struc
 		return -1;
 	if (!c->nreq && env->args && parse_args_ip(c, env->args, e))
 		return -1;
-	if (c->nreq && !c->has_ipam)
+	if (c->nreq && !c->has_ipam && !c->ipam_type)
 		return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
 				"static addresses requested but \"ipam\" has no ranges");
 	v = json_object_get(root, "prevResult");

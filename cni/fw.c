@@ -13,7 +13,9 @@
  *   prerouting  nat dstnat  fib daddr type local jump pm   (outside, hairpin)
  *   output      nat -100    fib daddr type local jump pm   (the host, 127.0.0.1)
  *   pm                      dnat via pmh4, pmh6, pm4, pm6
- *   set net4/net6     the network's subnets (static, from the ranges)
+ *   set net4/net6     the network's subnets (static, from the ranges); with a
+ *                     delegated IPAM, every attachment's addresses
+ *                     (elements like the others)
  *
  *   postrouting nat srcnat  saddr @masqN oifname != BRIDGE masquerade
  *                           ct status dnat oifname BRIDGE saddr @netN masquerade (hairpin)
@@ -155,6 +157,14 @@ static json_t *elements(const struct cni_record *r)
 	for (i = 0; r->masq && i < r->nips; i++)
 		json_array_append_new(v, json_pack("{s:s,s:s}", "set",
 						   r->ips[i].ip.family == AF_INET ? "masq4" : "masq6",
+						   "elem", ipstr(&r->ips[i].ip, a)));
+	/*
+	 * A delegated IPAM's subnets are not in the configuration: the hairpin
+	 * sources (net4/net6) get the attachment's addresses instead.
+	 */
+	for (i = 0; r->ipam[0] && i < r->nips; i++)
+		json_array_append_new(v, json_pack("{s:s,s:s}", "set",
+						   r->ips[i].ip.family == AF_INET ? "net4" : "net6",
 						   "elem", ipstr(&r->ips[i].ip, a)));
 	for (i = 0; i < r->npm; i++) {
 		const struct cni_pm *m = &r->pm[i];

@@ -540,6 +540,8 @@ json_t *cni_record_json(const struct cni_record *r)
 					    json_string(nsnet_prefix_fmt(&r->pm[i].host_ip, 0, a, sizeof(a))));
 		json_array_append_new(pms, m);
 	}
+	if (r->ipam[0] && json_object_set_new(o, "ipam", json_string(r->ipam)))
+		goto fail;
 	if (r->has_routes) {
 		json_t *rts = json_array();
 
@@ -593,6 +595,8 @@ int cni_record_from_json(json_t *j, struct cni_record *r)
 	    copy_field(j, "bridge", r->bridge, sizeof(r->bridge)))
 		return -EBADMSG;
 	r->masq = json_is_true(json_object_get(j, "ipMasq"));
+	if (json_object_get(j, "ipam") && copy_field(j, "ipam", r->ipam, sizeof(r->ipam)))
+		return -EBADMSG;
 	arr = json_object_get(j, "ips");
 	json_array_foreach(arr, i, v) {
 		const char *a = json_string_value(json_object_get(v, "address"));

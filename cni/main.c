@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "nsnet/netns.h"
 
 #include "cni.h"
+#include "exec.h"
 #include "net.h"
 
 #define STDIN_MAX (4 << 20)
@@ -141,8 +143,10 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 	struct cni_record rec, old;
 	struct cni_result res;
 	struct nsnet_err ne = { 0 };
+	struct cni_ipam_result ires = { 0 };
 	struct cni_net n;
 	int ret = -1, have_store = 0, have_rec = 0, have_fw = 0, have_ips = 0, new_table = 0, fw;
+	int delegated = 0;
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&n, 0, sizeof(n));
@@ -174,12 +178,45 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 		if (cni_ipam_alloc(&st, c, env->cid, env->ifname, rec.ips, &rec.nips, e) < 0)
 			goto out;
 		have_ips = 1;
+		cni_result_routes(c, rec.ips, rec.nips, rec.routes, &rec.nroutes);
+	} else if (c->ipam_type) {
+		/* not under the store's lock: a slow IPAM (dhcp) must not hold up the network */
+		cni_store_close(&st);
+		have_store = 0;
+		fw = cni_ipam_run(c, env, "ADD", &ires, e);
+		if (fw == -1)
+			goto out;	/* its ADD failed: nothing to release */
+		delegated = 1;
+		if (fw < 0)
+			goto out;
+		if (open_store(&st, c, e))
+			goto out;
+		have_store = 1;
+		if (cni_record_read(&st, env->cid, env->ifname, &old) == 0) {
+			/* a racing ADD of the same attachment: its addresses, not ours to release */
+			delegated = 0;
+			cni_fail(e, CNI_ERR_DUPLICATE, "attachment exists",
+				 "container %s interface %s is already attached to %s (DEL it first)",
+				 env->cid, env->ifname, c->name);
+			goto out;
+		}
+		if (!ires.nips) {
+			cni_fail(e, CNI_ERR_IPAM, "IPAM plugin returned no address",
+				 "ipam plugin %s returned no address", c->ipam_type);
+			goto out;
+		}
+		memcpy(rec.ips, ires.ips, ires.nips * sizeof(ires.ips[0]));
+		rec.nips = ires.nips;
+		if (c->is_gw)
+			cni_result_fill_gateways(rec.ips, rec.nips);
+		snprintf(rec.ipam, sizeof(rec.ipam), "%s", c->ipam_type);
+		cni_routes_build(ires.routes, ires.nroutes, c->is_default_gw, rec.ips, rec.nips,
+				 rec.routes, &rec.nroutes);
 	}
 	/*
 	 * Routes to destinations the container already has (a second attachment
 	 * on a network with a default route) are left to the first attachment.
 	 */
-	cni_result_routes(c, rec.ips, rec.nips, rec.routes, &rec.nroutes);
 	rec.has_routes = 1;
 	if (cni_net_routes_new(&n, rec.routes, &rec.nroutes, &ne) < 0) {
 		fail_err(e, CNI_ERR_KERNEL, "netlink operation failed", &ne);
@@ -249,7 +286,7 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 	res.nips = rec.nips;
 	memcpy(res.routes, rec.routes, rec.nroutes * sizeof(rec.routes[0]));
 	res.nroutes = rec.nroutes;
-	res.dns = c->dns;
+	res.dns = c->dns ? c->dns : ires.dns;
 	ret = emit(cni_result_render(&res, c->ver));
 	if (ret < 0)
 		cni_fail(e, CNI_ERR_IO, "I/O failure", "cannot write the result");
@@ -272,7 +309,14 @@ out:
 		}
 		if (have_rec)
 			cni_record_remove(&st, env->cid, env->ifname);
+		if (delegated) {
+			/* the spec: a failure after the delegated ADD succeeded releases it */
+			struct cni_error ige = { 0 };
+
+			cni_ipam_run(c, env, "DEL", NULL, &ige);
+		}
 	}
+	cni_ipam_result_free(&ires);
 	cni_net_close(&n);
 	if (have_store)
 		cni_store_close(&st);
@@ -342,21 +386,40 @@ static int do_del(const struct cni_conf *c, const struct cni_env *env, struct cn
 {
 	struct cni_store st;
 	struct nsnet_err ne = { 0 };
+	struct cni_error ie = { 0 };
+	struct cni_child ipam;
 	struct cni_net n;
-	int ret = -1;
+	int ret = -1, iret = 0;
 
+	/*
+	 * A delegated IPAM's DEL runs while we remove the rest (always, record
+	 * or not: an ADD may have died between its IPAM ADD and the record).
+	 */
+	cni_child_init(&ipam);
+	if (c->ipam_type)
+		iret = cni_ipam_start(&ipam, c, env, "DEL", &ie);
 	/* the namespace is not needed: deleting the host end removes both */
-	if (cni_net_open(&n, NULL, 0, &ne) < 0)
-		return fail_err(e, CNI_ERR_KERNEL, "cannot open netlink", &ne);
+	if (cni_net_open(&n, NULL, 0, &ne) < 0) {
+		fail_err(e, CNI_ERR_KERNEL, "cannot open netlink", &ne);
+		goto out;
+	}
 	if (open_store(&st, c, e) == 0) {
 		ret = cleanup(&st, &n, c, env->cid, env->ifname, e);
 		cni_store_close(&st);
 	}
 	cni_net_close(&n);
+out:
+	if (c->ipam_type && iret == 0)
+		iret = cni_ipam_finish(&ipam, c, NULL, &ie);
+	cni_child_free(&ipam);
+	if (iret < 0 && ret == 0) {
+		*e = ie;
+		ret = -1;
+	}
 	return ret;
 }
 
-static int do_gc(const struct cni_conf *c, struct cni_error *e)
+static int do_gc(const struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct cni_record *recs = NULL;
 	struct nsnet_err ne = { 0 };
@@ -388,34 +451,33 @@ static int do_gc(const struct cni_conf *c, struct cni_error *e)
 		ret = cni_fail(e, CNI_ERR_IO, "I/O failure", "cannot list attachment records: %s",
 			       strerror(-nrec));
 	/* reservations without a record (host-local's, or a crash before the record) */
-	cni_ipam_gc(&st, c->valid, c->nvalid);
+	if (!c->ipam_type)
+		cni_ipam_gc(&st, c->valid, c->nvalid);
 	free(recs);
 	cni_store_close(&st);
 	cni_net_close(&n);
+	/* the spec: a delegating plugin runs GC of its delegated plugin */
+	if (c->ipam_type && cni_ipam_run(c, env, "GC", NULL, e) < 0)
+		ret = -1;
 	return ret;
 }
 
 /* ---- CHECK / STATUS ---------------------------------------------------------------- */
 
-static int prev_has(json_t *prev, const struct nsnet_prefix *ip)
+static int prev_has(const struct cni_ipam_result *prev, const struct nsnet_prefix *ip)
 {
-	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(prev, "ips"), i, v) {
-		struct nsnet_prefix p;
-		const char *a = json_string_value(json_object_get(v, "address"));
-
-		if (a && nsnet_prefix_parse(a, &p, 1) == 0 && nsnet_ip_equal(&p, ip) &&
-		    p.plen == ip->plen)
+	for (i = 0; i < prev->nips; i++)
+		if (nsnet_ip_equal(&prev->ips[i].ip, ip) && prev->ips[i].ip.plen == ip->plen)
 			return 1;
-	}
 	return 0;
 }
 
 static int do_check(const struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct cni_route routes[CNI_MAX_ROUTES + 2];
+	struct cni_ipam_result prev;
 	struct nsnet_err ne = { 0 };
 	struct cni_record rec;
 	struct cni_store st;
@@ -426,10 +488,21 @@ static int do_check(const struct cni_conf *c, const struct cni_env *env, struct 
 	if (!c->prev)
 		return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
 				"CHECK needs \"prevResult\"");
+	if (cni_result_parse(c->prev, &prev, CNI_ERR_DECODE, e) < 0) {
+		cni_ipam_result_free(&prev);
+		return -1;
+	}
+	/* the delegated IPAM checks its part first */
+	if (c->ipam_type && cni_ipam_run(c, env, "CHECK", NULL, e) < 0) {
+		cni_ipam_result_free(&prev);
+		return -1;
+	}
 	if (cni_net_open(&n, env->netns, 1, &ne) < 0) {
 		if (ne.error == -ENOENT)
-			return fail_err(e, CNI_ERR_UNKNOWN_CONTAINER, "container unknown", &ne);
-		return fail_err(e, CNI_ERR_KERNEL, "cannot open the network namespace", &ne);
+			fail_err(e, CNI_ERR_UNKNOWN_CONTAINER, "container unknown", &ne);
+		else
+			fail_err(e, CNI_ERR_KERNEL, "cannot open the network namespace", &ne);
+		goto out_prev;
 	}
 	if (open_store(&st, c, e) < 0)
 		goto out_net;
@@ -442,11 +515,11 @@ static int do_check(const struct cni_conf *c, const struct cni_env *env, struct 
 		char b[64];
 
 		nsnet_prefix_fmt(&rec.ips[i].ip, 1, b, sizeof(b));
-		if (!cni_ipam_owns(&st, &rec.ips[i].ip, env->cid, env->ifname)) {
+		if (!rec.ipam[0] && !cni_ipam_owns(&st, &rec.ips[i].ip, env->cid, env->ifname)) {
 			cni_fail(e, CNI_ERR_CHECK, "check failed", "reservation of %s lost", b);
 			goto out;
 		}
-		if (!prev_has(c->prev, &rec.ips[i].ip)) {
+		if (!prev_has(&prev, &rec.ips[i].ip)) {
 			cni_fail(e, CNI_ERR_CHECK, "check failed", "%s is not in prevResult", b);
 			goto out;
 		}
@@ -470,10 +543,12 @@ out:
 	cni_store_close(&st);
 out_net:
 	cni_net_close(&n);
+out_prev:
+	cni_ipam_result_free(&prev);
 	return ret;
 }
 
-static int do_status(const struct cni_conf *c, struct cni_error *e)
+static int do_status(const struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct nsnet_err ne = { 0 };
 	struct nsnet_nl *nl = NULL;
@@ -502,8 +577,13 @@ static int do_status(const struct cni_conf *c, struct cni_error *e)
 		goto out;
 	}
 	nsnet_nl_close(nl);
-	if (cni_fw_ready(&ne) < 0)
+	if (cni_fw_ready(&ne) < 0) {
 		fail_err(e, CNI_ERR_NOT_AVAILABLE, "plugin not available", &ne);
+		goto out;
+	}
+	/* the spec: a plugin relying on a delegated IPAM asks it too, its error is ours */
+	if (c->ipam_type)
+		cni_ipam_run(c, env, "STATUS", NULL, e);
 out:
 	cni_store_close(&st);
 	return e->code ? -1 : 0;
@@ -518,6 +598,8 @@ int main(void)
 	size_t len = 0;
 	int cmd, ret = -1;
 
+	/* a delegated plugin may exit without reading its stdin */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	cmd = cni_cmd_parse(getenv("CNI_COMMAND"));
 	if (!cmd) {
@@ -550,6 +632,8 @@ int main(void)
 	if (cni_env_parse(cmd, getenv("CNI_CONTAINERID"), getenv("CNI_NETNS"), getenv("CNI_IFNAME"),
 			  getenv("CNI_ARGS"), getenv("CNI_PATH"), &env, &e) < 0)
 		goto out;
+	env.conf = in;
+	env.conf_len = len;
 	switch (cmd) {
 	case CNI_ADD:
 		ret = do_add(&c, &env, &e);
@@ -561,10 +645,10 @@ int main(void)
 		ret = do_check(&c, &env, &e);
 		break;
 	case CNI_GC:
-		ret = do_gc(&c, &e);
+		ret = do_gc(&c, &env, &e);
 		break;
 	case CNI_STATUS:
-		ret = do_status(&c, &e);
+		ret = do_status(&c, &env, &e);
 		break;
 	}
 out:

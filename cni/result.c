@@ -15,14 +15,14 @@ static void fmt_mac(const uint8_t *m, char *buf)
 	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-void cni_result_routes(const struct cni_conf *c, const struct cni_alloc *ips, size_t nips,
-		       struct cni_route *out, size_t *nout)
+void cni_routes_build(const struct cni_route *in, size_t nin, int default_gw,
+		      const struct cni_alloc *ips, size_t nips, struct cni_route *out, size_t *nout)
 {
 	int have_default[2] = { 0, 0 };
 	size_t i, j, n = 0;
 
-	for (i = 0; i < c->nroutes; i++) {
-		struct cni_route r = c->routes[i];
+	for (i = 0; i < nin; i++) {
+		struct cni_route r = in[i];
 		int v6 = r.dst.family == AF_INET6;
 
 		if (!r.gw.family)	/* no gw: the gateway of the first address of that family */
@@ -42,12 +42,12 @@ void cni_result_routes(const struct cni_conf *c, const struct cni_alloc *ips, si
 			have_default[v6] = 1;
 		out[n++] = r;
 	}
-	if (c->is_default_gw) {
+	if (default_gw) {
 		for (j = 0; j < nips; j++) {
 			int v6 = ips[j].ip.family == AF_INET6;
 			struct cni_route r;
 
-			if (have_default[v6])
+			if (have_default[v6] || !ips[j].gw.family)
 				continue;
 			memset(&r, 0, sizeof(r));
 			r.dst.family = ips[j].ip.family;
@@ -58,6 +58,111 @@ void cni_result_routes(const struct cni_conf *c, const struct cni_alloc *ips, si
 		}
 	}
 	*nout = n;
+}
+
+void cni_result_routes(const struct cni_conf *c, const struct cni_alloc *ips, size_t nips,
+		       struct cni_route *out, size_t *nout)
+{
+	cni_routes_build(c->routes, c->nroutes, c->is_default_gw, ips, nips, out, nout);
+}
+
+void cni_result_fill_gateways(struct cni_alloc *ips, size_t nips)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < nips; i++) {
+		if (ips[i].gw.family)
+			continue;
+		nsnet_prefix_network(&ips[i].ip, &ips[i].gw);
+		for (k = (ips[i].gw.family == AF_INET ? 4 : 16) - 1; k >= 0; k--)
+			if (++ips[i].gw.addr[k] != 0)
+				break;
+	}
+}
+
+void cni_ipam_result_free(struct cni_ipam_result *r)
+{
+	if (!r)
+		return;
+	json_decref(r->root);
+	memset(r, 0, sizeof(*r));
+}
+
+int cni_result_parse(json_t *j, struct cni_ipam_result *r, int code, struct cni_error *e)
+{
+	json_t *arr, *v;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(j))
+		return cni_fail(e, code, "invalid result", "a result must be a JSON object");
+	r->root = json_incref(j);
+	arr = json_object_get(j, "ips");
+	if (arr && !json_is_null(arr) && !json_is_array(arr))
+		return cni_fail(e, code, "invalid result", "result: \"ips\" must be a list");
+	json_array_foreach(arr, i, v) {
+		const char *a = json_string_value(json_object_get(v, "address"));
+		const char *g = json_string_value(json_object_get(v, "gateway"));
+		struct cni_alloc *x = &r->ips[i];
+
+		if (i >= CNI_MAX_SETS)
+			return cni_fail(e, code, "invalid result", "result: at most %d addresses",
+					CNI_MAX_SETS);
+		if (!a || nsnet_prefix_parse(a, &x->ip, 1) < 0)
+			return cni_fail(e, code, "invalid result",
+					"result: ips[%zu].address \"%.64s\" is not ADDRESS/LENGTH", i,
+					a ? a : "");
+		if (g && (nsnet_ip_parse(g, &x->gw) < 0 || x->gw.family != x->ip.family))
+			return cni_fail(e, code, "invalid result",
+					"result: ips[%zu].gateway \"%.64s\" is not an address of its family",
+					i, g);
+		x->gw.plen = x->ip.plen;
+		x->set = (int)i;
+		r->nips++;
+	}
+	arr = json_object_get(j, "routes");
+	if (arr && !json_is_null(arr) && !json_is_array(arr))
+		return cni_fail(e, code, "invalid result", "result: \"routes\" must be a list");
+	json_array_foreach(arr, i, v) {
+		const char *d = json_string_value(json_object_get(v, "dst"));
+		const char *g = json_string_value(json_object_get(v, "gw"));
+		struct cni_route *x = &r->routes[i];
+
+		if (i >= CNI_MAX_ROUTES)
+			return cni_fail(e, code, "invalid result", "result: at most %d routes",
+					CNI_MAX_ROUTES);
+		if (!d || nsnet_prefix_parse(d, &x->dst, 1) < 0)
+			return cni_fail(e, code, "invalid result",
+					"result: routes[%zu].dst \"%.64s\" is not ADDRESS/LENGTH", i,
+					d ? d : "");
+		nsnet_prefix_network(&x->dst, &x->dst);
+		if (g && (nsnet_ip_parse(g, &x->gw) < 0 || x->gw.family != x->dst.family))
+			return cni_fail(e, code, "invalid result",
+					"result: routes[%zu].gw \"%.64s\" is not an address of its family",
+					i, g);
+		r->nroutes++;
+	}
+	v = json_object_get(j, "dns");
+	if (json_is_object(v) && json_object_size(v))
+		r->dns = v;
+	return 0;
+}
+
+int cni_result_parse_buf(const char *buf, size_t len, struct cni_ipam_result *r, int code,
+			 struct cni_error *e)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(buf, len, 0, &jerr);
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!j)
+		return cni_fail(e, code, "invalid result", "result: %s (line %d, column %d)", jerr.text,
+				jerr.line, jerr.column);
+	ret = cni_result_parse(j, r, code, e);
+	json_decref(j);
+	return ret;
 }
 
 static json_t *j_iface(const struct cni_iface *f)

@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness: nsnet-cni's environment and configuration parser, and
  * what consumes its output without touching the system (routes, result and
- * error rendering, the nft script and element commands, attachment records).
+ * error rendering, the nft script and element commands, attachment records),
+ * and the result parser (prevResult, a delegated IPAM plugin's output).
  * Input: up to five NUL-terminated fields CNI_COMMAND, CNI_CONTAINERID,
  * CNI_NETNS, CNI_IFNAME, CNI_ARGS, then the configuration JSON.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
@@ -39,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cni_error e = { 0 };
 	struct cni_route rt[CNI_MAX_ROUTES + 2];
 	struct cni_alloc ips[CNI_MAX_SETS];
+	struct cni_ipam_result ir = { 0 };
 	struct cni_record rec;
 	struct cni_result r;
 	struct cni_env env;
@@ -95,10 +97,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s = cni_error_render(&e, c.version);
 		free(s);
 	}
+	/* prevResult, as CHECK reads it */
+	if (c.prev && cni_result_parse(c.prev, &ir, CNI_ERR_DECODE, &e) == 0)
+		cni_routes_build(ir.routes, ir.nroutes, 1, ir.ips, ir.nips, rt, &nrt);
+	cni_ipam_result_free(&ir);
 	/* the same bytes as a stored attachment record */
 	j = json_loadb((const char *)data, size, 0, NULL);
-	cni_record_from_json(j, &rec);
+	if (cni_record_from_json(j, &rec) == 0) {
+		json_t *back = cni_record_json(&rec);
+
+		json_decref(back);
+	}
 	json_decref(j);
+	/* … and as a delegated IPAM plugin's result, used as ADD uses it */
+	memset(&e, 0, sizeof(e));
+	if (cni_result_parse_buf((const char *)data, size, &ir, CNI_ERR_IPAM, &e) == 0) {
+		cni_result_fill_gateways(ir.ips, ir.nips);
+		cni_routes_build(ir.routes, ir.nroutes, 1, ir.ips, ir.nips, rt, &nrt);
+		memset(&r, 0, sizeof(r));
+		memcpy(r.ips, ir.ips, ir.nips * sizeof(ir.ips[0]));
+		r.nips = ir.nips;
+		memcpy(r.routes, rt, nrt * sizeof(rt[0]));
+		r.nroutes = nrt;
+		r.dns = ir.dns;
+		free(cni_result_render(&r, CNI_V100));
+		memset(&rec, 0, sizeof(rec));
+		memcpy(rec.ips, ir.ips, ir.nips * sizeof(ir.ips[0]));
+		rec.nips = ir.nips;
+		strcpy(rec.ipam, "fuzz");
+		j = json_array();
+		cni_fw_elem_cmds(j, &c, &rec, "delete");
+		json_decref(j);
+	}
+	cni_ipam_result_free(&ir);
 	cni_conf_free(&c);
 	return 0;
 }

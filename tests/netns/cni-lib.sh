@@ -15,10 +15,12 @@ EXTRA=
 RANGES='[[{"subnet":"10.88.0.0/24"}],[{"subnet":"fd00:88::/64"}]]'
 
 conf() {	# the plugin configuration as a runtime passes it
+	local ipam=${IPAM:-}
+	[ -n "$ipam" ] || ipam="{\"type\":\"host-local\",\"ranges\":$RANGES,\"dataDir\":\"$DATA\"}"
 	cat <<J
 {"cniVersion":"$VER","name":"$NET","type":"nsnet-cni","bridge":"${BRIDGE:-cni0}",
  "isGateway":true,"isDefaultGateway":${DEFGW:-true},"ipMasq":$MASQ,"hairpinMode":true,
- "ipam":{"type":"${IPAMTYPE:-host-local}","ranges":$RANGES,"dataDir":"$DATA"},
+ "ipam":$ipam,
  "runtimeConfig":{"portMappings":$PM}$EXTRA}
 J
 }
@@ -26,7 +28,7 @@ J
 cni() {
 	local cmd=$1 cid=$2 ifn=$3 ns=$4
 	conf | env -u CNI_NETNS CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn" \
-		${ns:+CNI_NETNS="$ns"} CNI_PATH=/nonexistent "$CNI"
+		${ns:+CNI_NETNS="$ns"} CNI_PATH="${CNIPATH:-/nonexistent}" "$CNI"
 }
 # cni_code CMD CID IFNAME NETNS : prints the error code of the JSON error (or "ok")
 cni_code() {

@@ -104,8 +104,24 @@ int main(void)
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"vlan\":5}") == CNI_ERR_UNSUPPORTED,
 	      "vlan: 2");
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"vlan\":0}") == 0, "vlan 0 is no vlan");
-	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"static\"}}") ==
-	      CNI_ERR_UNSUPPORTED, "ipam type static: 2");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"static\"}}") == 0,
+	      "ipam type static: delegated");
+	{
+		const char *s = "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"static\","
+				"\"dataDir\":\"/tmp/x\",\"addresses\":[{\"address\":\"10.0.0.5/24\"}]},"
+				"\"runtimeConfig\":{\"ips\":[\"10.0.0.6/24\"]}}";
+
+		CHECK(parse(s, &c, &e) == 0 && c.ipam_type && !strcmp(c.ipam_type, "static") &&
+		      !c.has_ipam && !c.nsets && !strcmp(c.data_dir, "/tmp/x/n") && c.nreq == 1,
+		      "delegated: type, our store in dataDir, requested ips passed on");
+		cni_conf_free(&c);
+	}
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"../../bin/sh\"}}") ==
+	      CNI_ERR_CONFIG, "ipam type with '/': 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"..\"}}") ==
+	      CNI_ERR_CONFIG, "ipam type '..': 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"subnet\":\"10.0.0.0/24\"}}") ==
+	      CNI_ERR_CONFIG, "ipam without type: 7");
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"\"}") == CNI_ERR_CONFIG, "empty name: 7");
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"a/b\"}") == CNI_ERR_CONFIG, "name with '/': 7");
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"bridge\":\"a\\\"b\"}") ==

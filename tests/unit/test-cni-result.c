@@ -106,6 +106,58 @@ int main(void)
 	      "map elements: proto . port : addr . port, hostIP . proto . port : addr . port");
 	free(s);
 	json_decref(cmds);
+	/* a delegated IPAM's attachment: its addresses are also hairpin sources */
+	strcpy(rec.ipam, "static");
+	cmds = json_array();
+	CHECK(cni_fw_elem_cmds(cmds, &c, &rec, "add") == 7, "delegated: + net4/net6 elements");
+	s = json_dumps(cmds, JSON_COMPACT);
+	CHECK(strstr(s, "\"name\":\"net4\",\"elem\":[\"10.1.0.2\"]") != NULL, "net4 holds the address");
+	free(s);
+	json_decref(cmds);
 	cni_conf_free(&c);
+
+	/* results of other plugins (delegated IPAM, prevResult) */
+	{
+		struct cni_ipam_result ir;
+		const char *ok = "{\"cniVersion\":\"0.3.1\",\"ips\":[{\"version\":\"4\",\"address\":\"10.2.0.5/16\"},"
+				 "{\"address\":\"fd00::5/64\",\"gateway\":\"fd00::1\",\"interface\":0}],"
+				 "\"routes\":[{\"dst\":\"10.9.1.1/16\"},{\"dst\":\"::/0\",\"gw\":\"fd00::1\"}],"
+				 "\"dns\":{\"nameservers\":[\"10.2.0.53\"]}}";
+		static const char *const bad[] = {
+			"[]",
+			"{\"ips\":{}}",
+			"{\"ips\":[{\"address\":\"10.2.0.5\"}]}",
+			"{\"ips\":[{\"address\":\"10.2.0.5/16\",\"gateway\":\"fd00::1\"}]}",
+			"{\"ips\":[{\"address\":5}]}",
+			"{\"routes\":[{\"gw\":\"10.0.0.1\"}]}",
+			"{\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"::1\"}]}",
+			"{\"ips\":[{\"address\":\"1.0.0.1/8\"},{\"address\":\"1.0.0.2/8\"},{\"address\":\"1.0.0.3/8\"},"
+			"{\"address\":\"1.0.0.4/8\"},{\"address\":\"1.0.0.5/8\"},{\"address\":\"1.0.0.6/8\"},"
+			"{\"address\":\"1.0.0.7/8\"},{\"address\":\"1.0.0.8/8\"},{\"address\":\"1.0.0.9/8\"}]}",
+			"not json",
+		};
+		struct cni_alloc ips[2];
+		size_t k;
+
+		memset(&e, 0, sizeof(e));
+		CHECK(cni_result_parse_buf(ok, strlen(ok), &ir, 108, &e) == 0 && ir.nips == 2 &&
+		      ir.ips[0].ip.plen == 16 && !ir.ips[0].gw.family && ir.ips[1].gw.family == AF_INET6 &&
+		      ir.nroutes == 2 && ir.routes[0].dst.addr[2] == 0 && ir.dns, "result parsed (0.3.1)");
+		memcpy(ips, ir.ips, sizeof(ips));
+		cni_result_fill_gateways(ips, 2);
+		CHECK(ips[0].gw.addr[0] == 10 && ips[0].gw.addr[1] == 2 && ips[0].gw.addr[3] == 1 &&
+		      ips[1].gw.addr[15] == 1, "missing gateway: the subnet's first address");
+		cni_routes_build(ir.routes, ir.nroutes, 1, ips, 2, rt, &nrt);
+		CHECK(nrt == 3 && rt[0].gw.addr[3] == 1 && !rt[1].dst.plen && rt[1].dst.family == AF_INET6 &&
+		      !rt[2].dst.plen && rt[2].dst.family == AF_INET,
+		      "routes: gateway filled, IPAM's default kept, IPv4 default added");
+		cni_ipam_result_free(&ir);
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			memset(&e, 0, sizeof(e));
+			CHECK(cni_result_parse_buf(bad[k], strlen(bad[k]), &ir, 108, &e) < 0 && e.code == 108,
+			      "bad result refused: %s", bad[k]);
+			cni_ipam_result_free(&ir);
+		}
+	}
 	return CHECK_DONE();
 }
