@@ -92,6 +92,12 @@ struct cni_pm {
 	struct nsnet_prefix host_ip;	/* family 0: every local address */
 };
 
+/* Bandwidth limits as the reference bandwidth plugin reads them: bits/s and bits, 0 = none. */
+struct cni_bw {
+	uint64_t in_rate, in_burst;	/* to the container (tbf on the host veth) */
+	uint64_t eg_rate, eg_burst;	/* from the container (IFB + tbf) */
+};
+
 struct cni_attach_id {
 	const char *cid, *ifname;
 };
@@ -117,6 +123,7 @@ struct cni_conf {
 	/* runtimeConfig / args */
 	struct cni_pm pm[CNI_MAX_PM];
 	size_t npm;
+	struct cni_bw bw;		/* top-level keys, else runtimeConfig.bandwidth */
 	struct nsnet_prefix req[CNI_MAX_SETS];	/* requested static addresses */
 	size_t nreq;
 	json_t *prev;			/* prevResult, NULL if none */
@@ -187,6 +194,8 @@ struct cni_record {
 	size_t npm;
 	int masq;
 	char ipam[64];			/* delegated IPAM plugin's type, "" if built in */
+	struct cni_bw bw;		/* limits applied */
+	char ifb[16];			/* IFB device of the egress limit, "" if none */
 	/* the routes this attachment installed (older records: none listed, has_routes 0) */
 	struct cni_route routes[CNI_MAX_ROUTES + 2];
 	size_t nroutes;
@@ -216,7 +225,7 @@ struct cni_iface {
 };
 
 struct cni_result {
-	struct cni_iface ifaces[3];	/* bridge, host veth, container */
+	struct cni_iface ifaces[4];	/* bridge, host veth, container, IFB of an egress limit */
 	size_t nifaces;
 	struct cni_alloc ips[CNI_MAX_SETS];
 	size_t nips;
@@ -284,6 +293,8 @@ int cni_fw_ready(struct nsnet_err *err);
 
 /* Host end: "veth" + 11 hex digits of a hash of (network, cid, ifname). */
 void cni_host_veth_name(const char *network, const char *cid, const char *ifname, char buf[16]);
+/* IFB of the egress limit: "ifb" + 12 hex digits of the same hash. */
+void cni_ifb_name(const char *network, const char *cid, const char *ifname, char buf[16]);
 void cni_owner_alias(const char *network, const char *cid, const char *ifname, char *buf,
 		     size_t len);
 

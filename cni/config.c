@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -198,7 +199,9 @@ static int get_int(json_t *o, const char *key, long min, long max, long *out, in
 	} else if (json_is_real(v)) {
 		/* JSON has one number type; 80.0 is 80 */
 		d = json_real_value(v);
-		if (d != (double)(long)d || d < (double)min || d > (double)max)
+		/* range first: converting a double beyond long is undefined */
+		if (!(d >= (double)min && d <= (double)max && d > -9.2e18 && d < 9.2e18) ||
+		    d != (double)(long)d)
 			goto bad;
 		*out = (long)d;
 	} else {
@@ -488,6 +491,56 @@ static int parse_pm(struct cni_conf *c, json_t *arr, struct cni_error *e)
 	return 0;
 }
 
+/* One direction's rate (bits/s) and burst (bits): both or neither. */
+static int parse_rate_burst(json_t *o, const char *rk, const char *bk, uint64_t *rate,
+			    uint64_t *burst, const char *where, struct cni_error *e)
+{
+	long r = 0, b = 0;
+
+	if (get_int(o, rk, 0, LONG_MAX, &r, NULL, where, e) ||
+	    get_int(o, bk, 0, LONG_MAX, &b, NULL, where, e))
+		return -1;
+	if (!r != !b)
+		return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
+				"%s%s and %s: if one is set, the other must be too", where, rk, bk);
+	if (r && (r < 8 || b < 8))
+		return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
+				"%s%s and %s: at least 8 (bits per second, bits)", where, rk, bk);
+	if ((uint64_t)b / 8 > UINT32_MAX)
+		return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
+				"%s%s: at most %llu bits", where, bk, (unsigned long long)UINT32_MAX * 8);
+	*rate = (uint64_t)r;
+	*burst = (uint64_t)b;
+	return 0;
+}
+
+/*
+ * Bandwidth, as the reference plugin: the keys at the top of the plugin
+ * configuration if any is there, else runtimeConfig.bandwidth.
+ */
+static int parse_bw(struct cni_conf *c, json_t *root, json_t *rc, struct cni_error *e)
+{
+	static const char *const keys[] = { "ingressRate", "ingressBurst", "egressRate", "egressBurst" };
+	json_t *o = NULL, *v;
+	const char *where = "";
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (json_object_get(root, keys[i]))
+			o = root;
+	if (!o && (v = json_object_get(rc, "bandwidth")) && !json_is_null(v)) {
+		if (!json_is_object(v))
+			return cni_fail(e, CNI_ERR_CONFIG, "invalid configuration",
+					"runtimeConfig.bandwidth must be an object");
+		o = v;
+		where = "runtimeConfig.bandwidth.";
+	}
+	if (!o)
+		return 0;
+	return parse_rate_burst(o, keys[0], keys[1], &c->bw.in_rate, &c->bw.in_burst, where, e) ||
+	       parse_rate_burst(o, keys[2], keys[3], &c->bw.eg_rate, &c->bw.eg_burst, where, e) ? -1 : 0;
+}
+
 static int add_req(struct cni_conf *c, const char *s, const char *where, struct cni_error *e)
 {
 	struct nsnet_prefix p;
@@ -704,6 +757,8 @@ int cni_conf_parse(const char *buf, size_t len, const struct cni_env *env, struc
 		if (v && !json_is_null(v) && parse_ips(c, v, "runtimeConfig.ips", e))
 			return -1;
 	}
+	if (parse_bw(c, root, json_is_object(rc) ? rc : NULL, e))
+		return -1;
 	/* args.cni.ips, then CNI_ARGS IP: only if runtimeConfig gave none */
 	v = json_object_get(json_object_get(json_object_get(root, "args"), "cni"), "ips");
 	if (!c->nreq && v && !json_is_null(v) && parse_ips(c, v, "args.cni.ips", e))

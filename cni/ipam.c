@@ -542,6 +542,15 @@ json_t *cni_record_json(const struct cni_record *r)
 	}
 	if (r->ipam[0] && json_object_set_new(o, "ipam", json_string(r->ipam)))
 		goto fail;
+	if ((r->bw.in_rate || r->bw.eg_rate) &&
+	    json_object_set_new(o, "bandwidth",
+				json_pack("{s:I,s:I,s:I,s:I}", "ingressRate", (json_int_t)r->bw.in_rate,
+					  "ingressBurst", (json_int_t)r->bw.in_burst, "egressRate",
+					  (json_int_t)r->bw.eg_rate, "egressBurst",
+					  (json_int_t)r->bw.eg_burst)))
+		goto fail;
+	if (r->ifb[0] && json_object_set_new(o, "ifb", json_string(r->ifb)))
+		goto fail;
 	if (r->has_routes) {
 		json_t *rts = json_array();
 
@@ -597,6 +606,22 @@ int cni_record_from_json(json_t *j, struct cni_record *r)
 	r->masq = json_is_true(json_object_get(j, "ipMasq"));
 	if (json_object_get(j, "ipam") && copy_field(j, "ipam", r->ipam, sizeof(r->ipam)))
 		return -EBADMSG;
+	if (json_object_get(j, "ifb") && copy_field(j, "ifb", r->ifb, sizeof(r->ifb)))
+		return -EBADMSG;
+	v = json_object_get(j, "bandwidth");
+	if (v) {
+		static const char *const k[] = { "ingressRate", "ingressBurst", "egressRate",
+						 "egressBurst" };
+		uint64_t *f[] = { &r->bw.in_rate, &r->bw.in_burst, &r->bw.eg_rate, &r->bw.eg_burst };
+
+		for (i = 0; i < 4; i++) {
+			json_t *x = json_object_get(v, k[i]);
+
+			if (!json_is_integer(x) || json_integer_value(x) < 0)
+				return -EBADMSG;
+			*f[i] = (uint64_t)json_integer_value(x);
+		}
+	}
 	arr = json_object_get(j, "ips");
 	json_array_foreach(arr, i, v) {
 		const char *a = json_string_value(json_object_get(v, "address"));

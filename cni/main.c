@@ -172,6 +172,9 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 	snprintf(rec.bridge, sizeof(rec.bridge), "%s", c->bridge);
 	cni_host_veth_name(c->name, env->cid, env->ifname, rec.host_veth);
 	rec.masq = c->ip_masq;
+	rec.bw = c->bw;
+	if (c->bw.eg_rate)
+		cni_ifb_name(c->name, env->cid, env->ifname, rec.ifb);
 	memcpy(rec.pm, c->pm, c->npm * sizeof(c->pm[0]));
 	rec.npm = c->npm;
 	if (c->has_ipam) {
@@ -282,6 +285,12 @@ static int do_add(const struct cni_conf *c, const struct cni_env *env, struct cn
 	res.ifaces[2].sandbox = env->netns;
 	res.nifaces = 3;
 	res.ip_iface = 2;
+	if (rec.ifb[0]) {	/* as the bandwidth plugin lists it */
+		snprintf(res.ifaces[3].name, 16, "%s", rec.ifb);
+		memcpy(res.ifaces[3].mac, n.ifb.mac, 6);
+		res.ifaces[3].has_mac = n.ifb.has_mac;
+		res.nifaces = 4;
+	}
 	memcpy(res.ips, rec.ips, rec.nips * sizeof(rec.ips[0]));
 	res.nips = rec.nips;
 	memcpy(res.routes, rec.routes, rec.nroutes * sizeof(rec.routes[0]));
@@ -363,6 +372,13 @@ static int cleanup(struct cni_store *st, struct cni_net *n, const struct cni_con
 	}
 	cni_host_veth_name(c->name, cid, ifname, veth);
 	ret = cni_net_del_veth(n, c, cid, ifname, have ? rec.host_veth : veth, &ne);
+	/* the IFB of an egress limit (without a record: the name it would have) */
+	if (ret == 0 && (!have || rec.ifb[0])) {
+		char ifb[16];
+
+		cni_ifb_name(c->name, cid, ifname, ifb);
+		ret = cni_net_del_ifb(n, c, cid, ifname, have ? rec.ifb : ifb, &ne);
+	}
 	if (threaded)
 		pthread_join(t, NULL);
 	if (job.ret < 0)

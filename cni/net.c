@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
 #include "nsnet/cni.h"
@@ -45,6 +46,12 @@ void cni_host_veth_name(const char *network, const char *cid, const char *ifname
 {
 	snprintf(buf, 16, "veth%011llx",
 		 (unsigned long long)(fnv(network, cid, ifname) & 0xfffffffffffull));
+}
+
+void cni_ifb_name(const char *network, const char *cid, const char *ifname, char buf[16])
+{
+	snprintf(buf, 16, "ifb%012llx",
+		 (unsigned long long)(fnv(network, cid, ifname) & 0xffffffffffffull));
 }
 
 void cni_owner_alias(const char *network, const char *cid, const char *ifname, char *buf,
@@ -200,12 +207,45 @@ int cni_net_add(struct cni_net *n, const struct cni_conf *c, const struct cni_en
 			       n->br.ifindex, &gw);
 	}
 	nsnet_link_get_req(n->host, r->host_veth, &n->hv);
+	if (r->ifb[0]) {
+		/* the egress limit's IFB, marked as the veth, same MTU */
+		memset(&a, 0, sizeof(a));
+		a.netns_fd = -1;
+		a.name = r->ifb;
+		a.up = 1;
+		a.mtu = c->mtu;
+		a.group = cni_group(c->name);
+		nsnet_link_add_kind(n->host, &a, "ifb");
+		n->ifb_queued = 1;
+		memset(&a, 0, sizeof(a));
+		a.netns_fd = -1;
+		a.name = r->ifb;
+		a.alias = alias;
+		nsnet_link_set(n->host, &a);
+		nsnet_link_get_req(n->host, r->ifb, &n->ifb);
+	}
 	ret = nsnet_nl_flush(n->host, err);
 	if (ret < 0)
 		return ret;
 	n->created_veth = 1;
 	if (n->hv.link <= 0)
 		return nsnet_err_set(err, -EIO, "veth %s: peer ifindex unknown", r->host_veth);
+	if (r->ifb[0] && n->ifb.ifindex <= 0)
+		return nsnet_err_set(err, -EIO, "ifb %s: ifindex unknown", r->ifb);
+	/* shaping: tbf towards the container; from it, redirect to the IFB and tbf there */
+	if (r->bw.in_rate || r->bw.eg_rate) {
+		struct nsnet_tbf t;
+
+		if (r->bw.in_rate && nsnet_tbf_params(r->bw.in_rate, r->bw.in_burst, &t) == 0)
+			nsnet_cni_tbf(n->host, n->hv.ifindex, r->host_veth, &t);
+		if (r->bw.eg_rate && nsnet_tbf_params(r->bw.eg_rate, r->bw.eg_burst, &t) == 0) {
+			nsnet_cni_tbf(n->host, n->ifb.ifindex, r->ifb, &t);
+			nsnet_cni_redirect(n->host, n->hv.ifindex, r->host_veth, n->ifb.ifindex);
+		}
+		ret = nsnet_nl_flush(n->host, err);
+		if (ret < 0)
+			return ret;
+	}
 	/* container batch */
 	ret = cni_net_open_container(n, err);
 	if (ret < 0)
@@ -297,7 +337,13 @@ int cni_net_del_veth(struct cni_net *n, const struct cni_conf *c, const char *ci
 	return ret;
 }
 
-/* Rollback of a failed ADD: the veth, and the bridge if this ADD made it. */
+int cni_net_del_ifb(struct cni_net *n, const struct cni_conf *c, const char *cid,
+		    const char *ifname, const char *name, struct nsnet_err *err)
+{
+	return cni_net_del_veth(n, c, cid, ifname, name, err);
+}
+
+/* Rollback of a failed ADD: the veth, the IFB, and the bridge if this ADD made it. */
 void cni_net_undo(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,
 		  const struct cni_record *r)
 {
@@ -305,11 +351,53 @@ void cni_net_undo(struct cni_net *n, const struct cni_conf *c, const struct cni_
 
 	if (n->veth_queued)
 		cni_net_del_veth(n, c, env->cid, env->ifname, r->host_veth, &e);
+	if (n->ifb_queued)
+		cni_net_del_ifb(n, c, env->cid, env->ifname, r->ifb, &e);
 	if (n->created_bridge) {
 		/* by index if known, else by name (the GET after the create failed) */
 		nsnet_link_del(n->host, n->br.ifindex, c->bridge);
 		nsnet_nl_flush(n->host, &e);
 	}
+}
+
+/* The qdiscs (and IFB) of the record's bandwidth limits are there with its rates. */
+static int check_shaping(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,
+			 const struct cni_record *r, const struct nsnet_link_info *hv,
+			 struct nsnet_err *err)
+{
+	struct nsnet_cni_qdisc *q = NULL;
+	struct nsnet_link_info ifb = { 0 };
+	int nq, i, ret, ingress = 0, tbf_hv = 0, tbf_ifb = 0;
+
+	if (r->bw.eg_rate) {
+		ret = nsnet_link_get(n->host, r->ifb, &ifb, err);
+		if (ret < 0)
+			return nsnet_err_set(err, ret, "ifb %s: %s", r->ifb, strerror(-ret));
+		if (!owned(&ifb, c, env->cid, env->ifname) || strcmp(ifb.kind, "ifb") ||
+		    !(ifb.flags & IFF_UP))
+			return nsnet_err_set(err, -EINVAL, "%s is not this attachment's up ifb", r->ifb);
+	}
+	nq = nsnet_cni_qdisc_list(n->host, &q, err);
+	if (nq < 0)
+		return nq;
+	for (i = 0; i < nq; i++) {
+		int tbf = !strcmp(q[i].kind, "tbf") && q[i].parent == TC_H_ROOT;
+
+		if (q[i].ifindex == hv->ifindex && tbf && q[i].rate == r->bw.in_rate / 8)
+			tbf_hv = 1;
+		if (q[i].ifindex == hv->ifindex && !strcmp(q[i].kind, "ingress"))
+			ingress = 1;
+		if (ifb.ifindex && q[i].ifindex == ifb.ifindex && tbf && q[i].rate == r->bw.eg_rate / 8)
+			tbf_ifb = 1;
+	}
+	free(q);
+	if (r->bw.in_rate && !tbf_hv)
+		return nsnet_err_set(err, -ENOENT, "no tbf of %llu bit/s on %s",
+				     (unsigned long long)r->bw.in_rate, r->host_veth);
+	if (r->bw.eg_rate && (!ingress || !tbf_ifb))
+		return nsnet_err_set(err, -ENOENT, "no %s of %llu bit/s for traffic from the container",
+				     ingress ? "tbf" : "ingress qdisc", (unsigned long long)r->bw.eg_rate);
+	return 0;
 }
 
 int cni_net_check(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,
@@ -336,6 +424,11 @@ int cni_net_check(struct cni_net *n, const struct cni_conf *c, const struct cni_
 				     c->bridge);
 	if (!(hv.flags & IFF_UP))
 		return nsnet_err_set(err, -ENETDOWN, "host veth %s is down", r->host_veth);
+	if (r->bw.in_rate || r->bw.eg_rate) {
+		ret = check_shaping(n, c, env, r, &hv, err);
+		if (ret < 0)
+			return ret;
+	}
 	ret = cni_net_open_container(n, err);
 	if (ret < 0)
 		return ret;

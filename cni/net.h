@@ -10,8 +10,8 @@
 struct cni_net {
 	struct nsnet_nl *host, *cont;
 	int nsfd;
-	int created_bridge, veth_queued, created_veth;
-	struct nsnet_link_info br, hv, cv;
+	int created_bridge, veth_queued, created_veth, ifb_queued;
+	struct nsnet_link_info br, hv, cv, ifb;
 };
 
 uint32_t cni_group(const char *network);
@@ -33,6 +33,9 @@ void cni_net_undo(struct cni_net *n, const struct cni_conf *c, const struct cni_
 /* Delete @host_veth if it carries the owner mark of (cid, ifname); 0 if absent / not ours. */
 int cni_net_del_veth(struct cni_net *n, const struct cni_conf *c, const char *cid,
 		     const char *ifname, const char *host_veth, struct nsnet_err *err);
+/* Delete the IFB @name if it carries the owner mark of (cid, ifname); 0 if absent / not ours. */
+int cni_net_del_ifb(struct cni_net *n, const struct cni_conf *c, const char *cid,
+		    const char *ifname, const char *name, struct nsnet_err *err);
 int cni_net_check(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,
 		  const struct cni_record *r, const struct cni_route *routes, size_t nroutes,
 		  struct nsnet_err *err);

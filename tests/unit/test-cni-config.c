@@ -116,6 +116,33 @@ int main(void)
 		      "delegated: type, our store in dataDir, requested ips passed on");
 		cni_conf_free(&c);
 	}
+	/* bandwidth: top-level keys win over runtimeConfig.bandwidth (as the reference plugin) */
+	{
+		const char *s = "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"egressRate\":1000,\"egressBurst\":2000,"
+				"\"runtimeConfig\":{\"bandwidth\":{\"ingressRate\":5,\"ingressBurst\":5}}}";
+
+		CHECK(parse(s, &c, &e) == 0 && c.bw.eg_rate == 1000 && c.bw.eg_burst == 2000 &&
+		      !c.bw.in_rate, "bandwidth: plugin configuration keys win");
+		cni_conf_free(&c);
+		s = "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"runtimeConfig\":{\"bandwidth\":"
+		    "{\"ingressRate\":8000000,\"ingressBurst\":4294967295,\"egressRate\":0}}}";
+		CHECK(parse(s, &c, &e) == 0 && c.bw.in_rate == 8000000 && c.bw.in_burst == 4294967295u &&
+		      !c.bw.eg_rate, "bandwidth: runtimeConfig, burst of 2^32-1 bits (containerd's)");
+		cni_conf_free(&c);
+	}
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ingressRate\":1000}") == CNI_ERR_CONFIG,
+	      "bandwidth: rate without burst: 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"egressRate\":-1,\"egressBurst\":8}") ==
+	      CNI_ERR_CONFIG, "bandwidth: negative rate: 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"egressRate\":4,\"egressBurst\":8}") ==
+	      CNI_ERR_CONFIG, "bandwidth: rate below 8 bit/s: 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"egressRate\":1e300,\"egressBurst\":8}") ==
+	      CNI_ERR_CONFIG, "bandwidth: 1e300: 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"runtimeConfig\":{\"bandwidth\":"
+		      "{\"ingressRate\":8,\"ingressBurst\":34359738368}}}") == CNI_ERR_CONFIG,
+	      "bandwidth: burst above 2^32 bytes: 7");
+	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"runtimeConfig\":{\"bandwidth\":[]}}") ==
+	      CNI_ERR_CONFIG, "bandwidth: not an object: 7");
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"../../bin/sh\"}}") ==
 	      CNI_ERR_CONFIG, "ipam type with '/': 7");
 	CHECK(code_of("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"ipam\":{\"type\":\"..\"}}") ==

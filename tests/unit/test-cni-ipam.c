@@ -106,6 +106,9 @@ int main(void)
 	r.npm = 1;
 	r.pm[0] = (struct cni_pm){ .host_port = 8080, .cont_port = 80, .proto = IPPROTO_UDP };
 	nsnet_ip_parse("127.0.0.1", &r.pm[0].host_ip);
+	r.bw = (struct cni_bw){ .in_rate = 8000000, .in_burst = 4294967295u, .eg_rate = 1000, .eg_burst = 80 };
+	strcpy(r.ifb, "ifb0123456789ab");
+	strcpy(r.ipam, "static");
 	r.has_routes = 1;
 	r.nroutes = 1;
 	nsnet_prefix_parse("192.168.0.0/16", &r.routes[0].dst, 1);
@@ -117,6 +120,8 @@ int main(void)
 	      r2.masq, "record round trip");
 	CHECK(r2.has_routes && r2.nroutes == 1 && r2.routes[0].dst.plen == 16 &&
 	      nsnet_ip_equal(&r2.routes[0].gw, &r.routes[0].gw), "record: installed routes");
+	CHECK(!memcmp(&r2.bw, &r.bw, sizeof(r.bw)) && !strcmp(r2.ifb, r.ifb) && !strcmp(r2.ipam, "static"),
+	      "record: bandwidth, IFB, delegated IPAM");
 	CHECK(cni_record_read(&s, "c9", "eth0", &r2) == -ENOENT, "other ifname: no record");
 	k = cni_record_list(&s, &list);
 	CHECK(k == 1 && !strcmp(list[0].cid, "c9"), "record list");

@@ -15,10 +15,14 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
 #include "nsnet/addr.h"
+#include "nsnet/cni.h"
 #include "nsnet/link.h"
 #include "nsnet/netns.h"
 #include "nsnet/nl.h"
@@ -751,8 +755,76 @@ static void test_sysctl_mac(void)
 		CHECK(nsnet_mac_parse(mbad[i], mac) == -EINVAL, "mac rejected: \"%s\"", mbad[i]);
 }
 
+/* nsnet-cni's shaping messages: tbf parameters, qdisc/filter layouts, qdisc parse */
+static void test_shaping(void)
+{
+	struct nsnet_tbf t;
+	struct nsnet_cni_qdisc q;
+	struct nlmsghdr *nlh;
+	const struct nlattr *a, *o, *x;
+	int found = 0;
+
+	CHECK(nsnet_tbf_params(7, 800, &t) == -EINVAL && nsnet_tbf_params(800, 0, &t) == -EINVAL,
+	      "tbf: rate and burst of at least 8 bits");
+	CHECK(nsnet_tbf_params(40000000, 800000, &t) == 0 && t.rate == 5000000 && t.burst == 100000 &&
+	      t.limit == 5000000 / 40 + 100000 && t.buffer == 20000000u / 64,
+	      "tbf: 40 Mbit/s, 800 kbit: 5 MB/s, 100 kB, limit 25 ms + burst, buffer 20 ms in ticks");
+	CHECK(nsnet_tbf_params(8, 34359738360ull, &t) == 0 && t.burst == UINT32_MAX &&
+	      t.buffer == UINT32_MAX && t.limit == UINT32_MAX, "tbf: huge burst at 1 byte/s capped");
+	CHECK(nsnet_tbf_params(80000000000000ull, 80000, &t) == 0 && t.rate == 10000000000000ull,
+	      "tbf: 80 Tbit/s kept in 64 bits");
+	nlh = new_msg(0);
+	nsnet_cni_msg_tbf(nlh, 7, &t);
+	CHECK(nlh->nlmsg_type == RTM_NEWQDISC && (nlh->nlmsg_flags & NLM_F_EXCL), "tbf: NEWQDISC, EXCL");
+	CHECK(nsnet_cni_qdisc_parse(nlh, &q) == 0 && q.ifindex == 7 && !strcmp(q.kind, "tbf") &&
+	      q.parent == TC_H_ROOT && q.handle == 0x10000 && q.rate == 10000000000000ull,
+	      "tbf message parses back (root 1:, RATE64)");
+	nlh = new_msg(0);
+	nsnet_cni_msg_ingress(nlh, 9);
+	CHECK(nsnet_cni_qdisc_parse(nlh, &q) == 0 && !strcmp(q.kind, "ingress") &&
+	      q.parent == TC_H_INGRESS && q.handle == 0xffff0000, "ingress qdisc ffff:");
+	nlh = new_msg(0);
+	nsnet_cni_msg_redirect(nlh, 9, 12);
+	CHECK(nlh->nlmsg_type == RTM_NEWTFILTER &&
+	      ((struct tcmsg *)mnl_nlmsg_get_payload(nlh))->tcm_info == TC_H_MAKE(1u << 16, htons(0x0003)),
+	      "filter: priority 1, protocol all");
+	mnl_attr_for_each(a, nlh, sizeof(struct tcmsg)) {
+		if (mnl_attr_get_type(a) != TCA_OPTIONS)
+			continue;
+		mnl_attr_for_each_nested(o, a) {
+			if (mnl_attr_get_type(o) == TCA_U32_SEL) {
+				const struct tc_u32_sel *sel = mnl_attr_get_payload(o);
+
+				found += sel->nkeys == 1 && sel->keys[0].mask == 0 &&
+					 (sel->flags & TC_U32_TERMINAL);
+			}
+			if (mnl_attr_get_type(o) != TCA_U32_ACT)
+				continue;
+			mnl_attr_for_each_nested(x, o) {
+				const struct nlattr *y, *z;
+
+				mnl_attr_for_each_nested(y, x) {
+					if (mnl_attr_get_type(y) == TCA_ACT_KIND)
+						found += !strcmp(mnl_attr_get_str(y), "mirred");
+					if (mnl_attr_get_type(y) != TCA_ACT_OPTIONS)
+						continue;
+					mnl_attr_for_each_nested(z, y) {
+						const struct tc_mirred *m = mnl_attr_get_payload(z);
+
+						found += mnl_attr_get_type(z) == TCA_MIRRED_PARMS &&
+							 m->eaction == TCA_EGRESS_REDIR && m->ifindex == 12 &&
+							 m->action == TC_ACT_STOLEN;
+					}
+				}
+			}
+		}
+	}
+	CHECK(found == 3, "filter: u32 match-all, mirred egress redirect to #12, stolen");
+}
+
 int main(void)
 {
+	test_shaping();
 	test_veth();
 	test_kinds();
 	test_addr();
