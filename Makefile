@@ -105,6 +105,11 @@ $(B)/tests/netns-%: $(B)/tests/netns/%.o $(B)/libnsnet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libnsnet.a $(LIBS)
 
+# the DEL floor: libc only (its process start is the cheapest there is)
+$(B)/bench/cni-del-floor: bench/cni-del-floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
 $(B)/bench/%: $(B)/bench/%.o $(B)/libnsnet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libnsnet.a $(LIBS)

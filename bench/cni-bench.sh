@@ -1,11 +1,17 @@
 #!/bin/bash
-# nsnet-cni vs the reference chain (bridge + host-local + portmap from
-# Debian's containernetworking-plugins), same script, same machine, inside a
-# throwaway sandbox (private net/mount/pid namespaces, tmpfs state).
-# ADD and DEL of N containers (default 100), each invoked the way a runtime
-# does (env + config on stdin; for the reference, bridge then portmap with
-# prevResult, and portmap then bridge on DEL); median per container, with and
-# without one port mapping.
+# nsnet-cni vs the reference chain (bridge + host-local + portmap + bandwidth
+# from Debian's containernetworking-plugins), same script, same machine, one
+# run, inside a throwaway sandbox (private net/mount/pid namespaces, tmpfs
+# state). ADD and DEL of N containers (default 100), each invoked the way a
+# runtime does (env + config on stdin; for the reference, bridge then portmap
+# then bandwidth with prevResult, and the reverse on DEL); median ms per
+# container, in three setups: no port mapping; one port mapping; one port
+# mapping and a bandwidth limit each way.
+#
+# The floor of a DEL, measured in the same run: one process start and one
+# veth deletion (bench/cni-del-floor: a libc-only program sending one
+# RTM_DELLINK, started per container, on veths made like the plugins': host
+# end on a bridge, peer in the container's namespace with an address).
 #   bench/cni-bench.sh [N]        (B=build dir, default build)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +25,8 @@ if [ -z "${CNI_BENCH_SANDBOX:-}" ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y containernetworking-plugins iptables >/dev/null ||
 			{ echo "cni-bench: cannot install the reference plugins" >&2; exit 1; }
 	fi
-	[ -x "$B/nsnet-cni" ] || { echo "cni-bench: build $B/nsnet-cni first (make)" >&2; exit 1; }
+	[ -x "$B/nsnet-cni" ] && [ -x "$B/bench/cni-del-floor" ] ||
+		{ echo "cni-bench: build $B/nsnet-cni and $B/bench/cni-del-floor first (make)" >&2; exit 1; }
 	exec env CNI_BENCH_SANDBOX=1 B="$B" unshare --net --mount --pid --fork --mount-proc bash "$0" "$N"
 fi
 
@@ -30,16 +37,20 @@ umount -l /sys 2>/dev/null; mount -t sysfs sysfs /sys
 ip link set lo up
 W=$(mktemp -d)
 for i in $(seq 1 "$N"); do ip netns add c$i; done
+BWRC='"bandwidth":{"ingressRate":100000000,"ingressBurst":1000000,"egressRate":50000000,"egressBurst":500000}'
 
-conf() {	# TYPE NAME BRIDGE SUBNET PM(0/1) [prevResult]
-	local pm='' prev=''
-	[ "$5" = 1 ] && pm=',"runtimeConfig":{"portMappings":[{"hostPort":PORT,"containerPort":80,"protocol":"tcp"}]}'
+conf() {	# TYPE NAME BRIDGE SUBNET SETUP [prevResult]   SETUP: plain, pm, pmbw
+	local rc='' prev=''
+	case $5 in
+	pm) rc=',"runtimeConfig":{"portMappings":[{"hostPort":PORT,"containerPort":80,"protocol":"tcp"}]}' ;;
+	pmbw) rc=',"runtimeConfig":{"portMappings":[{"hostPort":PORT,"containerPort":80,"protocol":"tcp"}],'$BWRC'}' ;;
+	esac
 	[ -n "${6:-}" ] && prev=",\"prevResult\":$6"
-	if [ "$1" = portmap ]; then
-		echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$2\",\"type\":\"portmap\",\"snat\":true$pm$prev}"
-	else
-		echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$2\",\"type\":\"$1\",\"bridge\":\"$3\",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true,\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"$4\"}]],\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dataDir\":\"$W/data\"}$pm$prev}"
-	fi
+	case $1 in
+	portmap) echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$2\",\"type\":\"portmap\",\"snat\":true$rc$prev}" ;;
+	bandwidth) echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$2\",\"type\":\"bandwidth\"$rc$prev}" ;;
+	*) echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$2\",\"type\":\"$1\",\"bridge\":\"$3\",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true,\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"$4\"}]],\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dataDir\":\"$W/data\"}$rc$prev}" ;;
+	esac
 }
 now() { local t=$EPOCHREALTIME; echo "${t/./}"; }	# microseconds
 median() { sort -n | awk '{a[NR]=$1} END {printf "%.1f", (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2) / 1000}'; }
@@ -47,61 +58,90 @@ call() {	# PLUGIN CMD I CONFIG -> stdout
 	CNI_COMMAND=$2 CNI_CONTAINERID=ctr$3 CNI_NETNS=/run/netns/c$3 CNI_IFNAME=eth0 CNI_PATH=$REF \
 		"$1" <<<"$4"
 }
+sub() { local s=${1/PORT/$((20000 + $2))}; echo "$s"; }
 
-run_ref() {	# PM
-	local pm=$1 i t0 r cfg add=() del=()
+run_ref() {	# SETUP
+	local s=$1 i t0 r pc bc
 	for i in $(seq 1 "$N"); do
-		cfg=$(conf bridge ref ref0 10.77.0.0/16 "$pm"); cfg=${cfg/PORT/$((20000 + i))}
 		t0=$(now)
-		r=$(call $REF/bridge ADD $i "$cfg") || { echo "ref bridge ADD failed: $r" >&2; return 1; }
-		if [ "$pm" = 1 ]; then
-			pc=$(conf portmap ref - - 1 "$r"); pc=${pc/PORT/$((20000 + i))}
-			r=$(call $REF/portmap ADD $i "$pc") || { echo "ref portmap ADD failed: $r" >&2; return 1; }
+		r=$(call $REF/bridge ADD $i "$(sub "$(conf bridge ref ref0 10.77.0.0/16 "$s")" $i)") ||
+			{ echo "ref bridge ADD failed: $r" >&2; return 1; }
+		if [ "$s" != plain ]; then
+			r=$(call $REF/portmap ADD $i "$(sub "$(conf portmap ref - - "$s" "$r")" $i)") ||
+				{ echo "ref portmap ADD failed: $r" >&2; return 1; }
 		fi
-		echo $(( $(now) - t0 )) >> "$W/ref-add-$pm"
+		if [ "$s" = pmbw ]; then
+			r=$(call $REF/bandwidth ADD $i "$(sub "$(conf bandwidth ref - - "$s" "$r")" $i)") ||
+				{ echo "ref bandwidth ADD failed: $r" >&2; return 1; }
+		fi
+		echo $(( $(now) - t0 )) >> "$W/ref-add-$s"
 		echo "$r" > "$W/ref-res-$i"
 	done
 	for i in $(seq 1 "$N"); do
 		r=$(cat "$W/ref-res-$i")
 		t0=$(now)
-		if [ "$pm" = 1 ]; then
-			pc=$(conf portmap ref - - 1 "$r"); pc=${pc/PORT/$((20000 + i))}
-			call $REF/portmap DEL $i "$pc" >/dev/null || echo "ref portmap DEL failed" >&2
-		fi
-		cfg=$(conf bridge ref ref0 10.77.0.0/16 "$pm" "$r"); cfg=${cfg/PORT/$((20000 + i))}
-		call $REF/bridge DEL $i "$cfg" >/dev/null || echo "ref bridge DEL failed" >&2
-		echo $(( $(now) - t0 )) >> "$W/ref-del-$pm"
+		[ "$s" = pmbw ] && { call $REF/bandwidth DEL $i "$(sub "$(conf bandwidth ref - - "$s" "$r")" $i)" >/dev/null ||
+			echo "ref bandwidth DEL failed" >&2; }
+		[ "$s" != plain ] && { call $REF/portmap DEL $i "$(sub "$(conf portmap ref - - "$s" "$r")" $i)" >/dev/null ||
+			echo "ref portmap DEL failed" >&2; }
+		call $REF/bridge DEL $i "$(sub "$(conf bridge ref ref0 10.77.0.0/16 "$s" "$r")" $i)" >/dev/null ||
+			echo "ref bridge DEL failed" >&2
+		echo $(( $(now) - t0 )) >> "$W/ref-del-$s"
 	done
 }
 
-run_nsnet() {	# PM
-	local pm=$1 i t0 r cfg
+run_nsnet() {	# SETUP
+	local s=$1 i t0 r cfg
 	for i in $(seq 1 "$N"); do
-		cfg=$(conf nsnet-cni nsn nsn0 10.78.0.0/16 "$pm"); cfg=${cfg/PORT/$((20000 + i))}
+		cfg=$(sub "$(conf nsnet-cni nsn nsn0 10.78.0.0/16 "$s")" $i)
 		t0=$(now)
 		r=$(call "$B/nsnet-cni" ADD $i "$cfg") || { echo "nsnet-cni ADD failed: $r" >&2; return 1; }
-		echo $(( $(now) - t0 )) >> "$W/nsn-add-$pm"
+		echo $(( $(now) - t0 )) >> "$W/nsn-add-$s"
 	done
 	for i in $(seq 1 "$N"); do
-		cfg=$(conf nsnet-cni nsn nsn0 10.78.0.0/16 "$pm"); cfg=${cfg/PORT/$((20000 + i))}
+		cfg=$(sub "$(conf nsnet-cni nsn nsn0 10.78.0.0/16 "$s")" $i)
 		t0=$(now)
 		call "$B/nsnet-cni" DEL $i "$cfg" >/dev/null || echo "nsnet-cni DEL failed" >&2
-		echo $(( $(now) - t0 )) >> "$W/nsn-del-$pm"
+		echo $(( $(now) - t0 )) >> "$W/nsn-del-$s"
 	done
 }
 
-echo "cni-bench: N=$N containers, median ms per container (process start included)"
-printf '%-34s %9s %9s\n' "" "ADD" "DEL"
-for pm in 0 1; do
-	run_ref $pm; run_nsnet $pm
-	ra=$(median < "$W/ref-add-$pm"); rd=$(median < "$W/ref-del-$pm")
-	na=$(median < "$W/nsn-add-$pm"); nd=$(median < "$W/nsn-del-$pm")
-	label=$([ $pm = 1 ] && echo "one port mapping" || echo "no port mapping")
-	printf '%-34s %9s %9s\n' "reference bridge+portmap ($label)" "$ra" "$rd"
-	printf '%-34s %9s %9s\n' "nsnet-cni ($label)" "$na" "$nd"
-	awk -v ra="$ra" -v rd="$rd" -v na="$na" -v nd="$nd" -v l="$label" \
-		'BEGIN { printf "%-34s %8.1fx %8.1fx\n", "speed-up (" l ")", ra / na, rd / nd }'
+run_floor() {	# the veths made by ip (not timed), each deleted by one cni-del-floor process
+	local i t0
+	ip link add flr0 type bridge 2>/dev/null; ip link set flr0 up
+	for i in $(seq 1 "$N"); do
+		ip link add fv$i type veth peer name eth0 netns c$i
+		ip link set fv$i master flr0 up
+		ip -n c$i link set eth0 up
+		ip -n c$i addr add 10.79.$((i / 250)).$((i % 250 + 2))/16 dev eth0
+	done
+	for i in $(seq 1 "$N"); do
+		t0=$(now)
+		"$B/bench/cni-del-floor" fv$i || echo "cni-del-floor failed" >&2
+		echo $(( $(now) - t0 )) >> "$W/floor-del"
+	done
+}
+
+echo "cni-bench: N=$N containers, median ms per container (process starts included)"
+printf '%-46s %9s %9s\n' "" "ADD" "DEL"
+run_floor
+fd=$(median < "$W/floor-del")
+printf '%-46s %9s %9s\n' "DEL floor (one process, one veth deletion)" "" "$fd"
+for s in plain pm pmbw; do
+	run_ref $s; run_nsnet $s
+	ra=$(median < "$W/ref-add-$s"); rd=$(median < "$W/ref-del-$s")
+	na=$(median < "$W/nsn-add-$s"); nd=$(median < "$W/nsn-del-$s")
+	case $s in
+	plain) l="no port mapping"; rl="bridge" ;;
+	pm) l="one port mapping"; rl="bridge+portmap" ;;
+	pmbw) l="port mapping, bandwidth limits"; rl="bridge+portmap+bandwidth" ;;
+	esac
+	printf '%-46s %9s %9s\n' "reference $rl" "$ra" "$rd"
+	printf '%-46s %9s %9s\n' "nsnet-cni ($l)" "$na" "$nd"
+	awk -v ra="$ra" -v rd="$rd" -v na="$na" -v nd="$nd" -v fd="$fd" 'BEGIN {
+		printf "%-46s %8.1fx %8.1fx\n", "  speed-up", ra / na, rd / nd
+		printf "%-46s %9s %8.2fx\n", "  nsnet-cni DEL / floor", "", nd / fd }'
 done
-left=$(ip -o link show | grep -c 'veth')
-echo "veths left after all DELs: $left"
+left=$(ip -o link show | grep -c 'veth\|ifb')
+echo "veths and IFBs left after all DELs: $left"
 rm -rf "$W"

@@ -282,8 +282,15 @@ int cni_fw_add(const struct cni_conf *c, const struct cni_record *r, int *create
 	       struct nsnet_err *err);
 /* Rollback of the ADD that created the table. */
 int cni_fw_drop_table(const struct cni_conf *c, struct nsnet_err *err);
-/* DEL: remove exactly the elements of @r that still map to @r (idempotent). */
-int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsnet_err *err);
+/*
+ * DEL: remove exactly the elements of @r that still map to @r (idempotent).
+ * With @keep, the libnftables session is left open in *@keep (NULL if none
+ * was needed) for the caller to close with nsnet_nft_close() after its other
+ * slow work: closing it right after a deletion waits for an RCU grace period.
+ */
+struct nsnet_nft;
+int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsnet_nft **keep,
+	       struct nsnet_err *err);
 /* CHECK: 0 if the table and every element of @r are present. */
 int cni_fw_check(const struct cni_conf *c, const struct cni_record *r, struct nsnet_err *err);
 /* STATUS: 0 if nftables is usable. */

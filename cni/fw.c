@@ -215,8 +215,12 @@ int cni_fw_elem_cmds(json_t *cmds, const struct cni_conf *c, const struct cni_re
 
 /* ---- running libnftables ---------------------------------------------------------- */
 
-/* One transaction through the library's libnftables runner. */
-static int nft_run_text(const char *text, char **out, struct nsnet_err *err)
+/*
+ * One transaction through the library's libnftables runner; in session @sess
+ * if given (kept open by the caller), else in a context of its own.
+ */
+static int nft_run_text(struct nsnet_nft *sess, const char *text, char **out,
+			struct nsnet_err *err)
 {
 	int ret = nsnet_fault_point();
 
@@ -224,18 +228,24 @@ static int nft_run_text(const char *text, char **out, struct nsnet_err *err)
 		return nsnet_err_set(err, ret, "nftables: injected fault (NSNET_FAIL_AT)");
 	if (!text)
 		return nsnet_err_set(err, -ENOMEM, "nftables: out of memory");
-	return nsnet_nft_run(text, out, err);
+	return sess ? nsnet_nft_exec(sess, text, out, err) : nsnet_nft_run(text, out, err);
 }
 
-static int nft_run(json_t *cmds, char **out, struct nsnet_err *err)
+static int nft_run_in(struct nsnet_nft *sess, json_t *cmds, char **out, struct nsnet_err *err)
 {
 	json_t *root = json_pack("{s:O}", "nftables", cmds);
 	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-	int ret = text ? nft_run_text(text, out, err) : nsnet_err_set(err, -ENOMEM, "out of memory");
+	int ret = text ? nft_run_text(sess, text, out, err) :
+			 nsnet_err_set(err, -ENOMEM, "out of memory");
 
 	free(text);
 	json_decref(root);
 	return ret;
+}
+
+static int nft_run(json_t *cmds, char **out, struct nsnet_err *err)
+{
+	return nft_run_in(NULL, cmds, out, err);
 }
 
 int cni_fw_add(const struct cni_conf *c, const struct cni_record *r, int *created,
@@ -260,7 +270,7 @@ int cni_fw_add(const struct cni_conf *c, const struct cni_record *r, int *create
 		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	ret = nft_run_text(script, NULL, err);
+	ret = nft_run_text(NULL, script, NULL, err);
 	if (ret == -EEXIST) {
 		char t[160];
 
@@ -278,9 +288,11 @@ out:
 	return ret;
 }
 
-int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsnet_err *err)
+int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsnet_nft **keep,
+	       struct nsnet_err *err)
 {
 	json_t *cmds = json_array(), *v, *e, *one;
+	struct nsnet_nft *sess = NULL;
 	char t[160];
 	size_t i;
 	int ret;
@@ -290,8 +302,10 @@ int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsne
 		ret = 0;
 		goto out;
 	}
+	if (keep && (ret = nsnet_nft_open(&sess, err)) < 0)
+		goto out;
 	cni_fw_elem_cmds(cmds, c, r, "delete");
-	ret = nft_run(cmds, NULL, err);
+	ret = nft_run_in(sess, cmds, NULL, err);
 	if (ret == 0 || ret == -ENOENT) {	/* ENOENT: no table, nothing of ours */
 		nsnet_err_clear(err);
 		ret = 0;
@@ -308,11 +322,15 @@ int cni_fw_del(const struct cni_conf *c, const struct cni_record *r, struct nsne
 		one = json_array();
 		json_array_append_new(one, elem_cmd(t, "add", e));
 		json_array_append_new(one, elem_cmd(t, "delete", e));
-		nft_run(one, NULL, NULL);
+		nft_run_in(sess, one, NULL, NULL);
 		json_decref(one);
 	}
 	json_decref(v);
 out:
+	if (keep)
+		*keep = sess;
+	else
+		nsnet_nft_close(sess);
 	json_decref(cmds);
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nsnet/cni.h"
+#include "nsnet/nat.h"
 #include "nsnet/netns.h"
 
 #include "cni.h"
@@ -307,7 +308,7 @@ out:
 		if (new_table)
 			cni_fw_drop_table(c, &ig);
 		else if (have_fw)
-			cni_fw_del(c, &rec, &ig);
+			cni_fw_del(c, &rec, NULL, &ig);
 		if (n.host)
 			cni_net_undo(&n, c, env, &rec);
 		if (have_ips) {
@@ -337,6 +338,7 @@ out:
 struct fw_job {
 	const struct cni_conf *c;
 	const struct cni_record *r;
+	struct nsnet_nft *sess;		/* closed by the caller, after the veth is gone */
 	struct nsnet_err err;
 	int ret;
 };
@@ -345,14 +347,44 @@ static void *fw_del_main(void *p)
 {
 	struct fw_job *j = p;
 
-	j->ret = cni_fw_del(j->c, j->r, &j->err);
+	j->ret = cni_fw_del(j->c, j->r, &j->sess, &j->err);
 	return NULL;
 }
 
+struct ifb_job {
+	const struct cni_conf *c;
+	const char *cid, *ifname, *name;
+	struct nsnet_err err;
+	int ret;
+};
+
+/* The IFB on a socket of its own: its unregistration waits alongside the veth's. */
+static void *ifb_del_main(void *p)
+{
+	struct ifb_job *j = p;
+	struct cni_net m;
+
+	j->ret = cni_net_open(&m, NULL, 0, &j->err);
+	if (j->ret == 0)
+		j->ret = cni_net_del_ifb(&m, j->c, j->cid, j->ifname, j->name, &j->err);
+	cni_net_close(&m);
+	return NULL;
+}
+
+static int start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	if (pthread_create(t, NULL, fn, arg) == 0)
+		return 1;
+	fn(arg);	/* no thread: in line */
+	return 0;
+}
+
 /*
- * Remove every trace of one attachment; idempotent. The nft transaction
- * (element removal waits for an RCU grace period) runs on a thread while the
- * veth is deleted (so does unregistering a device): both waits overlap.
+ * Remove every trace of one attachment; idempotent. Deleting a device waits
+ * for RCU grace periods in the kernel (tens of ms), so does closing the
+ * netfilter socket after an element deletion: the nft transaction and the
+ * IFB deletion run on threads while the veth is deleted, and the nft session
+ * is closed only after that, when its wait has passed.
  */
 static int cleanup(struct cni_store *st, struct cni_net *n, const struct cni_conf *c,
 		   const char *cid, const char *ifname, struct cni_error *e)
@@ -360,31 +392,33 @@ static int cleanup(struct cni_store *st, struct cni_net *n, const struct cni_con
 	struct nsnet_err ne = { 0 };
 	struct cni_record rec;
 	struct fw_job job = { .c = c, .r = &rec };
-	char veth[16];
-	int have = cni_record_read(st, cid, ifname, &rec) == 0, threaded = 0, ret;
-	pthread_t t;
+	struct ifb_job ij = { .c = c, .cid = cid, .ifname = ifname };
+	char veth[16], ifb[16];
+	int have = cni_record_read(st, cid, ifname, &rec) == 0, fw_t = 0, ifb_t = 0, ret;
+	pthread_t t, ti;
 	size_t i;
 
-	if (have && (rec.masq || rec.npm)) {
-		threaded = pthread_create(&t, NULL, fw_del_main, &job) == 0;
-		if (!threaded)
-			fw_del_main(&job);
+	if (have && (rec.masq || rec.npm || rec.ipam[0]))
+		fw_t = start(&t, fw_del_main, &job);
+	/* the IFB of an egress limit (without a record: the name it would have) */
+	cni_ifb_name(c->name, cid, ifname, ifb);
+	if (!have || rec.ifb[0]) {
+		ij.name = have ? rec.ifb : ifb;
+		ifb_t = start(&ti, ifb_del_main, &ij);
 	}
 	cni_host_veth_name(c->name, cid, ifname, veth);
 	ret = cni_net_del_veth(n, c, cid, ifname, have ? rec.host_veth : veth, &ne);
-	/* the IFB of an egress limit (without a record: the name it would have) */
-	if (ret == 0 && (!have || rec.ifb[0])) {
-		char ifb[16];
-
-		cni_ifb_name(c->name, cid, ifname, ifb);
-		ret = cni_net_del_ifb(n, c, cid, ifname, have ? rec.ifb : ifb, &ne);
-	}
-	if (threaded)
+	if (fw_t)
 		pthread_join(t, NULL);
+	if (ifb_t)
+		pthread_join(ti, NULL);
+	nsnet_nft_close(job.sess);
 	if (job.ret < 0)
 		return fail_err(e, CNI_ERR_NFT, "nftables failed", &job.err);
 	if (ret < 0)
 		return fail_err(e, CNI_ERR_KERNEL, "netlink operation failed", &ne);
+	if (ij.ret < 0)
+		return fail_err(e, CNI_ERR_KERNEL, "netlink operation failed", &ij.err);
 	if (have) {
 		for (i = 0; i < rec.nips; i++)
 			cni_ipam_release_ip(st, &rec.ips[i].ip, cid, ifname);

@@ -650,34 +650,70 @@ static int nft_precheck(struct nsnet_err *err)
 	return 0;
 }
 
-int nsnet_nft_run(const char *cmd, char **out, struct nsnet_err *err)
-{
+struct nsnet_nft {
 	struct nft_ctx *nft;
-	char msg[400];
+};
+
+int nsnet_nft_open(struct nsnet_nft **out, struct nsnet_err *err)
+{
+	struct nsnet_nft *h;
 	int ret;
 
+	*out = NULL;
 	if ((ret = nft_precheck(err)) < 0)
 		return ret;
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft)
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return nsnet_err_set(err, -ENOMEM, "nftables: out of memory");
+	h->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!h->nft) {
+		free(h);
 		return nsnet_err_set(err, -ENOMEM, "nftables: cannot create a context");
-	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
-		ret = nsnet_err_set(err, -ENOMEM, "nftables: cannot buffer output");
-		goto out;
 	}
-	if (nft_run_cmd_from_buffer(nft, cmd)) {
-		ret = nft_error(nft_ctx_get_error_buffer(nft), msg, sizeof(msg));
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_JSON);
+	if (nft_ctx_buffer_output(h->nft) || nft_ctx_buffer_error(h->nft)) {
+		nsnet_nft_close(h);
+		return nsnet_err_set(err, -ENOMEM, "nftables: cannot buffer output");
+	}
+	*out = h;
+	return 0;
+}
+
+int nsnet_nft_exec(struct nsnet_nft *h, const char *cmd, char **out, struct nsnet_err *err)
+{
+	char msg[400];
+	int ret = 0;
+
+	if (nft_run_cmd_from_buffer(h->nft, cmd)) {
+		ret = nft_error(nft_ctx_get_error_buffer(h->nft), msg, sizeof(msg));
 		nsnet_err_set(err, ret, "nftables: %s", msg[0] ? msg : "command failed");
 		goto out;
 	}
 	if (out) {
-		*out = strdup(nft_ctx_get_output_buffer(nft));
+		*out = strdup(nft_ctx_get_output_buffer(h->nft));
 		if (!*out)
 			ret = nsnet_err_set(err, -ENOMEM, "nftables: out of memory");
 	}
 out:
-	nft_ctx_free(nft);
+	return ret;
+}
+
+void nsnet_nft_close(struct nsnet_nft *h)
+{
+	if (!h)
+		return;
+	nft_ctx_free(h->nft);
+	free(h);
+}
+
+int nsnet_nft_run(const char *cmd, char **out, struct nsnet_err *err)
+{
+	struct nsnet_nft *h;
+	int ret = nsnet_nft_open(&h, err);
+
+	if (ret == 0)
+		ret = nsnet_nft_exec(h, cmd, out, err);
+	nsnet_nft_close(h);
 	return ret;
 }
 

@@ -40,6 +40,19 @@ struct nsnet_nat_spec {
  */
 int nsnet_nft_run(const char *cmd, char **out, struct nsnet_err *err);
 
+/*
+ * The same with a libnftables context kept across commands. Why keep it:
+ * closing a netfilter netlink socket after a transaction that deleted
+ * something waits for an RCU grace period (on NETLINK_URELEASE the kernel
+ * flushes nf_tables' destroy work); closed later, after other slow work,
+ * the socket closes at once because that work has run meanwhile.
+ * nsnet_nft_close() accepts NULL.
+ */
+struct nsnet_nft;
+int nsnet_nft_open(struct nsnet_nft **out, struct nsnet_err *err);
+int nsnet_nft_exec(struct nsnet_nft *h, const char *cmd, char **out, struct nsnet_err *err);
+void nsnet_nft_close(struct nsnet_nft *h);
+
 /* Pure: the nft script that (re)creates the table with exactly this content (*out: free()). */
 int nsnet_nat_render(const struct nsnet_nat_spec *spec, char **out, struct nsnet_err *err);
 /* One transaction: create or replace the table's content. */

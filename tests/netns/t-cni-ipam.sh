@@ -143,6 +143,15 @@ check_eq "… IPAM GC called" "GC - -" "$(calls)"
 IPAM=$(tipam ok 61) check "tipam: DEL c3 after GC" cni DEL c3 eth0 /run/netns/c3
 check_eq "… IPAM DEL called" "DEL c3 eth0" "$(calls)"
 
+# without masquerade and port mappings: the hairpin source element is still removed by DEL
+MASQ=false PM='[]' IPAM=$(tipam ok 64) check "tipam, no ipMasq, no port mapping: ADD c3" cni ADD c3 eth0 /run/netns/c3
+check_eq "… nft -j: its address is a hairpin source" "10.88.0.64" \
+	"$(nft -j list set inet nsnet-cni-$NET net4 | jq -r '[.nftables[1].set.elem[]?]|join(" ")')"
+MASQ=false PM='[]' IPAM=$(tipam ok 64) check "… DEL c3" cni DEL c3 eth0 /run/netns/c3
+check_eq "… nft -j: no hairpin source left" "" \
+	"$(nft -j list set inet nsnet-cni-$NET net4 | jq -r '[.nftables[1].set.elem[]?]|join(" ")')"
+calls >/dev/null
+
 # --- every fault point and crash point of an ADD with a delegated IPAM -----------
 balanced() {	# every IPAM ADD that succeeded was followed by an IPAM DEL
 	awk '$1 == "ADD" {n++} $1 == "DEL" && n > 0 {n--} END {exit n != 0}' "$LOG"
