@@ -6,12 +6,16 @@
 # runtime does (env + config on stdin; for the reference, bridge then portmap
 # then bandwidth with prevResult, and the reverse on DEL); median ms per
 # container, in three setups: no port mapping; one port mapping; one port
-# mapping and a bandwidth limit each way.
+# mapping and a bandwidth limit each way. Within a setup the two plugins and
+# the floor take turns container by container, so that they see the same
+# machine load.
 #
 # The floor of a DEL, measured in the same run: one process start and one
 # veth deletion (bench/cni-del-floor: a libc-only program sending one
 # RTM_DELLINK, started per container, on veths made like the plugins': host
-# end on a bridge, peer in the container's namespace with an address).
+# end on a bridge, peer in the container's namespace with an address); with
+# a bandwidth limit there are two devices to delete (veth and IFB): that
+# floor deletes both at once, each on a thread of its own.
 #   bench/cni-bench.sh [N]        (B=build dir, default build)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +40,7 @@ for d in /run/netns /var/lib/cni /run/cni; do mkdir -p $d && mount -t tmpfs tmpf
 umount -l /sys 2>/dev/null; mount -t sysfs sysfs /sys
 ip link set lo up
 W=$(mktemp -d)
-for i in $(seq 1 "$N"); do ip netns add c$i; done
+for i in $(seq 1 "$N"); do ip netns add r$i; ip netns add n$i; ip netns add f$i; done
 BWRC='"bandwidth":{"ingressRate":100000000,"ingressBurst":1000000,"egressRate":50000000,"egressBurst":500000}'
 
 conf() {	# TYPE NAME BRIDGE SUBNET SETUP [prevResult]   SETUP: plain, pm, pmbw
@@ -54,93 +58,98 @@ conf() {	# TYPE NAME BRIDGE SUBNET SETUP [prevResult]   SETUP: plain, pm, pmbw
 }
 now() { local t=$EPOCHREALTIME; echo "${t/./}"; }	# microseconds
 median() { sort -n | awk '{a[NR]=$1} END {printf "%.1f", (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2) / 1000}'; }
-call() {	# PLUGIN CMD I CONFIG -> stdout
-	CNI_COMMAND=$2 CNI_CONTAINERID=ctr$3 CNI_NETNS=/run/netns/c$3 CNI_IFNAME=eth0 CNI_PATH=$REF \
-		"$1" <<<"$4"
+call() {	# PLUGIN CMD NS I CONFIG -> stdout
+	CNI_COMMAND=$2 CNI_CONTAINERID=ctr$4 CNI_NETNS=/run/netns/$3$4 CNI_IFNAME=eth0 CNI_PATH=$REF \
+		"$1" <<<"$5"
 }
 sub() { local s=${1/PORT/$((20000 + $2))}; echo "$s"; }
 
-run_ref() {	# SETUP
-	local s=$1 i t0 r pc bc
-	for i in $(seq 1 "$N"); do
-		t0=$(now)
-		r=$(call $REF/bridge ADD $i "$(sub "$(conf bridge ref ref0 10.77.0.0/16 "$s")" $i)") ||
-			{ echo "ref bridge ADD failed: $r" >&2; return 1; }
-		if [ "$s" != plain ]; then
-			r=$(call $REF/portmap ADD $i "$(sub "$(conf portmap ref - - "$s" "$r")" $i)") ||
-				{ echo "ref portmap ADD failed: $r" >&2; return 1; }
-		fi
-		if [ "$s" = pmbw ]; then
-			r=$(call $REF/bandwidth ADD $i "$(sub "$(conf bandwidth ref - - "$s" "$r")" $i)") ||
-				{ echo "ref bandwidth ADD failed: $r" >&2; return 1; }
-		fi
-		echo $(( $(now) - t0 )) >> "$W/ref-add-$s"
-		echo "$r" > "$W/ref-res-$i"
-	done
-	for i in $(seq 1 "$N"); do
-		r=$(cat "$W/ref-res-$i")
-		t0=$(now)
-		[ "$s" = pmbw ] && { call $REF/bandwidth DEL $i "$(sub "$(conf bandwidth ref - - "$s" "$r")" $i)" >/dev/null ||
-			echo "ref bandwidth DEL failed" >&2; }
-		[ "$s" != plain ] && { call $REF/portmap DEL $i "$(sub "$(conf portmap ref - - "$s" "$r")" $i)" >/dev/null ||
-			echo "ref portmap DEL failed" >&2; }
-		call $REF/bridge DEL $i "$(sub "$(conf bridge ref ref0 10.77.0.0/16 "$s" "$r")" $i)" >/dev/null ||
-			echo "ref bridge DEL failed" >&2
-		echo $(( $(now) - t0 )) >> "$W/ref-del-$s"
-	done
+ref_add() {	# SETUP I: bridge, then portmap, then bandwidth, each with the previous result
+	local s=$1 i=$2 r
+	r=$(call $REF/bridge ADD r $i "$(sub "$(conf bridge ref ref0 10.77.0.0/16 "$s")" $i)") ||
+		{ echo "ref bridge ADD failed: $r" >&2; return 1; }
+	if [ "$s" != plain ]; then
+		r=$(call $REF/portmap ADD r $i "$(sub "$(conf portmap ref - - "$s" "$r")" $i)") ||
+			{ echo "ref portmap ADD failed: $r" >&2; return 1; }
+	fi
+	if [ "$s" = pmbw ]; then
+		r=$(call $REF/bandwidth ADD r $i "$(sub "$(conf bandwidth ref - - "$s" "$r")" $i)") ||
+			{ echo "ref bandwidth ADD failed: $r" >&2; return 1; }
+	fi
+	echo "$r" > "$W/ref-res-$i"
+}
+ref_del() {	# SETUP I: the reverse order, each with the result
+	local s=$1 i=$2 r
+	r=$(cat "$W/ref-res-$i")
+	[ "$s" = pmbw ] && { call $REF/bandwidth DEL r $i "$(sub "$(conf bandwidth ref - - "$s" "$r")" $i)" >/dev/null ||
+		echo "ref bandwidth DEL failed" >&2; }
+	[ "$s" != plain ] && { call $REF/portmap DEL r $i "$(sub "$(conf portmap ref - - "$s" "$r")" $i)" >/dev/null ||
+		echo "ref portmap DEL failed" >&2; }
+	call $REF/bridge DEL r $i "$(sub "$(conf bridge ref ref0 10.77.0.0/16 "$s" "$r")" $i)" >/dev/null ||
+		echo "ref bridge DEL failed" >&2
+}
+floor_make() {	# SETUP I: a veth like the plugins' (and an IFB with limits), made by ip, not timed
+	ip link add fv$2 type veth peer name eth0 netns f$2
+	ip link set fv$2 master flr0 up
+	ip -n f$2 link set eth0 up
+	ip -n f$2 addr add 10.79.$(($2 / 250)).$(($2 % 250 + 2))/16 dev eth0
+	[ "$1" = pmbw ] && { ip link add fi$2 type ifb; ip link set fi$2 up; }
+	return 0
+}
+floor_del() {	# SETUP I: one process deleting the veth (and the IFB at once, on a thread)
+	if [ "$1" = pmbw ]; then
+		"$B/bench/cni-del-floor" fv$2 fi$2
+	else
+		"$B/bench/cni-del-floor" fv$2
+	fi || echo "cni-del-floor failed" >&2
+}
+timed() {	# FILE CMD…: append CMD's wall time in µs to FILE
+	local f=$1 t0; shift
+	t0=$(now)
+	"$@"
+	echo $(( $(now) - t0 )) >> "$f"
 }
 
-run_nsnet() {	# SETUP
-	local s=$1 i t0 r cfg
+# One setup: every container added by the reference chain and by nsnet-cni
+# (alternately), then deleted by both and by the floor (alternately), so that
+# the three see the same machine load.
+run_setup() {	# SETUP
+	local s=$1 i cfg
 	for i in $(seq 1 "$N"); do
+		timed "$W/ref-add-$s" ref_add $s $i || return 1
 		cfg=$(sub "$(conf nsnet-cni nsn nsn0 10.78.0.0/16 "$s")" $i)
-		t0=$(now)
-		r=$(call "$B/nsnet-cni" ADD $i "$cfg") || { echo "nsnet-cni ADD failed: $r" >&2; return 1; }
-		echo $(( $(now) - t0 )) >> "$W/nsn-add-$s"
+		timed "$W/nsn-add-$s" call "$B/nsnet-cni" ADD n $i "$cfg" >/dev/null ||
+			{ echo "nsnet-cni ADD failed" >&2; return 1; }
+		floor_make $s $i
 	done
 	for i in $(seq 1 "$N"); do
+		timed "$W/ref-del-$s" ref_del $s $i
 		cfg=$(sub "$(conf nsnet-cni nsn nsn0 10.78.0.0/16 "$s")" $i)
-		t0=$(now)
-		call "$B/nsnet-cni" DEL $i "$cfg" >/dev/null || echo "nsnet-cni DEL failed" >&2
-		echo $(( $(now) - t0 )) >> "$W/nsn-del-$s"
-	done
-}
-
-run_floor() {	# the veths made by ip (not timed), each deleted by one cni-del-floor process
-	local i t0
-	ip link add flr0 type bridge 2>/dev/null; ip link set flr0 up
-	for i in $(seq 1 "$N"); do
-		ip link add fv$i type veth peer name eth0 netns c$i
-		ip link set fv$i master flr0 up
-		ip -n c$i link set eth0 up
-		ip -n c$i addr add 10.79.$((i / 250)).$((i % 250 + 2))/16 dev eth0
-	done
-	for i in $(seq 1 "$N"); do
-		t0=$(now)
-		"$B/bench/cni-del-floor" fv$i || echo "cni-del-floor failed" >&2
-		echo $(( $(now) - t0 )) >> "$W/floor-del"
+		timed "$W/nsn-del-$s" call "$B/nsnet-cni" DEL n $i "$cfg" >/dev/null ||
+			echo "nsnet-cni DEL failed" >&2
+		timed "$W/floor-del-$s" floor_del $s $i
 	done
 }
 
 echo "cni-bench: N=$N containers, median ms per container (process starts included)"
-printf '%-46s %9s %9s\n' "" "ADD" "DEL"
-run_floor
-fd=$(median < "$W/floor-del")
-printf '%-46s %9s %9s\n' "DEL floor (one process, one veth deletion)" "" "$fd"
+printf '%-54s %9s %9s\n' "" "ADD" "DEL"
+ip link add flr0 type bridge; ip link set flr0 up
 for s in plain pm pmbw; do
-	run_ref $s; run_nsnet $s
+	run_setup $s || exit 1
 	ra=$(median < "$W/ref-add-$s"); rd=$(median < "$W/ref-del-$s")
 	na=$(median < "$W/nsn-add-$s"); nd=$(median < "$W/nsn-del-$s")
+	fd=$(median < "$W/floor-del-$s")
 	case $s in
-	plain) l="no port mapping"; rl="bridge" ;;
-	pm) l="one port mapping"; rl="bridge+portmap" ;;
-	pmbw) l="port mapping, bandwidth limits"; rl="bridge+portmap+bandwidth" ;;
+	plain) l="no port mapping"; rl="bridge"; fl="one veth" ;;
+	pm) l="one port mapping"; rl="bridge+portmap"; fl="one veth" ;;
+	pmbw) l="port mapping, bandwidth limits"; rl="bridge+portmap+bandwidth"; fl="veth and IFB at once" ;;
 	esac
-	printf '%-46s %9s %9s\n' "reference $rl" "$ra" "$rd"
-	printf '%-46s %9s %9s\n' "nsnet-cni ($l)" "$na" "$nd"
+	printf '%-54s %9s %9s\n' "reference $rl" "$ra" "$rd"
+	printf '%-54s %9s %9s\n' "nsnet-cni ($l)" "$na" "$nd"
+	printf '%-54s %9s %9s\n' "DEL floor (one process deleting $fl)" "" "$fd"
 	awk -v ra="$ra" -v rd="$rd" -v na="$na" -v nd="$nd" -v fd="$fd" 'BEGIN {
-		printf "%-46s %8.1fx %8.1fx\n", "  speed-up", ra / na, rd / nd
-		printf "%-46s %9s %8.2fx\n", "  nsnet-cni DEL / floor", "", nd / fd }'
+		printf "%-54s %8.1fx %8.1fx\n", "  speed-up", ra / na, rd / nd
+		printf "%-54s %9s %8.2fx\n", "  nsnet-cni DEL / floor", "", nd / fd }'
 done
 left=$(ip -o link show | grep -c 'veth\|ifb')
 echo "veths and IFBs left after all DELs: $left"
