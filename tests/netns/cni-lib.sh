@@ -83,3 +83,31 @@ expect() {	# DESC REGEX talk-args…
 	got=$(talk "$@" 2>&1)
 	check_match "$d" "$re" "$got"
 }
+
+# Bandwidth limits, measured by iperf3 (the receiver's count of TCP payload).
+# iperf_bw ADDR PREFIX [ARGS…]: a server on ADDR in this namespace, the client
+# run through PREFIX (e.g. "ip netns exec c1"); 2 streams, 8 s, the first 2 s
+# (slow start, the bucket's burst) left out; prints bits/s.
+iperf_bw() {
+	local addr=$1 pre=$2 srv; shift 2
+	timeout 40 iperf3 -s -B "$addr" -p 5201 -1 >/dev/null 2>&1 &
+	srv=$!
+	wait_for 5 sh -c 'ss -Hlnt "sport = :5201" | grep -q .'
+	$pre timeout 40 iperf3 -c "$addr" -p 5201 -P 2 -t 8 -O 2 -J "$@" 2>/dev/null |
+		jq -r '.end.sum_received.bits_per_second | floor'
+	wait $srv 2>/dev/null
+}
+# within DESC SETTING GOODPUT: tbf counts whole frames: at MTU 1500 a TCP
+# segment carries 1448 payload bytes (IPv4, timestamps) in a 1514-byte frame,
+# so the rate on the wire is GOODPUT * 1514 / 1448; it must be within 10% of
+# SETTING.
+within() {
+	local d=$1 want=$2 got=$3 wire
+	wire=$(awk -v g="${got:-0}" 'BEGIN { printf "%d", g * 1514 / 1448 }')
+	echo "# $d: payload $got bit/s, frames $wire bit/s (setting $want)"
+	if [ -n "$got" ] && awk -v w="$want" -v g="$wire" 'BEGIN { exit !(g >= 0.9 * w && g <= 1.1 * w) }'; then
+		ok "$d: $wire bit/s on the wire, within 10% of $want"
+	else
+		not_ok "$d: ${wire} bit/s on the wire (payload ${got:-nothing}), not within 10% of $want"
+	fi
+}

@@ -145,22 +145,7 @@ check_eq "host -> 127.0.0.1:8080 served by the task's httpd" "page of ctd1" \
 check_eq "host -> 10.89.0.1:8080 (the bridge) served too" "page of ctd1" \
 	"$(timeout 5 "$BB" wget -qO- http://10.89.0.1:8080/ 2>&1)"
 
-iperf() {	# ARGS…: bits/s received, iperf3 run in the task's network namespace
-	timeout 30 iperf3 -s -B 10.89.0.1 -p 5201 -1 >/dev/null 2>&1 &
-	local srv=$!
-	wait_for 5 sh -c 'ss -Hlnt "sport = :5201" | grep -q .'
-	nsenter -t "$pid" -n timeout 30 iperf3 -c 10.89.0.1 -p 5201 -t 6 -O 1 -J "$@" 2>/dev/null |
-		jq -r '.end.sum_received.bits_per_second | floor'
-	wait $srv 2>/dev/null
-}
-within() {	# DESC WANT GOT
-	echo "# $1: $3 bit/s (setting $2)"
-	if [ -n "$3" ] && awk -v w="$2" -v g="$3" 'BEGIN { exit !(g >= 0.9 * w && g <= 1.1 * w) }'; then
-		ok "$1: within 10% of $2"
-	else
-		not_ok "$1: ${3:-nothing} bit/s, not within 10% of $2"
-	fi
-}
+iperf() { iperf_bw 10.89.0.1 "nsenter -t $pid -n" "$@"; }	# iperf3 in the task's namespace
 within "iperf3 task -> host (egressRate)" $EG "$(iperf)"
 within "iperf3 host -> task (ingressRate)" $IN "$(iperf -R)"
 
