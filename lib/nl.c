@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* rtnetlink socket per namespace, request batching, ACK + extended ACK collection. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,11 +47,22 @@ struct nsnet_nl {
 static __thread char scratch[NSNET_NL_MSG_MAX + 256] __attribute__((aligned(8)));
 
 static __thread char *recv_buf;
+static pthread_key_t recv_key;
+static pthread_once_t recv_once = PTHREAD_ONCE_INIT;
+
+static void recv_key_init(void)
+{
+	pthread_key_create(&recv_key, free);
+}
 
 static char *get_recv_buf(void)
 {
-	if (!recv_buf)
+	if (!recv_buf) {
 		recv_buf = malloc(RECV_BUF);
+		/* freed when a thread ends (the key's destructor), not only at exit */
+		pthread_once(&recv_once, recv_key_init);
+		pthread_setspecific(recv_key, recv_buf);
+	}
 	return recv_buf;
 }
 
