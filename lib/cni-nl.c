@@ -178,6 +178,15 @@ void nsnet_cni_redirect(struct nsnet_nl *nl, int ifindex, const char *ifname, in
 			       ifindex, to_ifindex);
 }
 
+/* Attributes after a family header of @off bytes, bounded by nlmsg_len itself
+ * (libmnl's mnl_attr_for_each bounds by the aligned length: up to 3 bytes past
+ * a message whose length is not a multiple of 4). */
+#define for_each_attr(attr, nlh, off)                                                   \
+	for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (off));                       \
+	     mnl_attr_ok((attr), (int)((const char *)(nlh) + (nlh)->nlmsg_len -         \
+				       (const char *)(attr)));                          \
+	     (attr) = mnl_attr_next(attr))
+
 int nsnet_cni_qdisc_parse(const struct nlmsghdr *nlh, struct nsnet_cni_qdisc *q)
 {
 	const struct tcmsg *t;
@@ -191,7 +200,7 @@ int nsnet_cni_qdisc_parse(const struct nlmsghdr *nlh, struct nsnet_cni_qdisc *q)
 	q->ifindex = t->tcm_ifindex;
 	q->handle = t->tcm_handle;
 	q->parent = t->tcm_parent;
-	mnl_attr_for_each(a, nlh, sizeof(*t)) {
+	for_each_attr(a, nlh, sizeof(*t)) {
 		if (mnl_attr_get_type(a) == TCA_KIND && mnl_attr_get_payload_len(a) > 0) {
 			size_t n = mnl_attr_get_payload_len(a);
 
@@ -203,7 +212,7 @@ int nsnet_cni_qdisc_parse(const struct nlmsghdr *nlh, struct nsnet_cni_qdisc *q)
 	}
 	if (strcmp(q->kind, "tbf"))
 		return 0;
-	mnl_attr_for_each(a, nlh, sizeof(*t)) {
+	for_each_attr(a, nlh, sizeof(*t)) {
 		if (mnl_attr_get_type(a) != TCA_OPTIONS)
 			continue;
 		mnl_attr_for_each_nested(o, a) {
