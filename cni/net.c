@@ -22,6 +22,7 @@
 #include "nsnet/netns.h"
 #include "nsnet/route.h"
 #include "nsnet/sysctl.h"
+#include "nsnet/tc.h"
 
 #include "cni.h"
 #include "net.h"
@@ -360,14 +361,41 @@ void cni_net_undo(struct cni_net *n, const struct cni_conf *c, const struct cni_
 	}
 }
 
+struct qdiscs {
+	struct nsnet_qdisc_info *v;
+	size_t n, cap;
+};
+
+/* Every qdisc (root and ingress), parsed by the library's tc parser. */
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct qdiscs *q = data;
+	struct nsnet_qdisc_info *nv;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC)
+		return 0;
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 16;
+		nv = realloc(q->v, q->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		q->v = nv;
+	}
+	if (nsnet_tc_parse(nlh, &q->v[q->n]) == 0)
+		q->n++;
+	return 0;
+}
+
 /* The qdiscs (and IFB) of the record's bandwidth limits are there with its rates. */
 static int check_shaping(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,
 			 const struct cni_record *r, const struct nsnet_link_info *hv,
 			 struct nsnet_err *err)
 {
-	struct nsnet_cni_qdisc *q = NULL;
+	struct tcmsg t = { .tcm_family = AF_UNSPEC };
 	struct nsnet_link_info ifb = { 0 };
-	int nq, i, ret, ingress = 0, tbf_hv = 0, tbf_ifb = 0;
+	struct qdiscs q = { 0 };
+	int ret, ingress = 0, tbf_hv = 0, tbf_ifb = 0;
+	size_t i;
 
 	if (r->bw.eg_rate) {
 		ret = nsnet_link_get(n->host, r->ifb, &ifb, err);
@@ -377,27 +405,30 @@ static int check_shaping(struct cni_net *n, const struct cni_conf *c, const stru
 		    !(ifb.flags & IFF_UP))
 			return nsnet_err_set(err, -EINVAL, "%s is not this attachment's up ifb", r->ifb);
 	}
-	nq = nsnet_cni_qdisc_list(n->host, &q, err);
-	if (nq < 0)
-		return nq;
-	for (i = 0; i < nq; i++) {
-		int tbf = !strcmp(q[i].kind, "tbf") && q[i].parent == TC_H_ROOT;
+	ret = nsnet_nl_dump(n->host, RTM_GETQDISC, &t, sizeof(t), qdisc_cb, &q, err);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < q.n; i++) {
+		const struct nsnet_qdisc_info *x = &q.v[i];
+		int tbf = !strcmp(x->kind, "tbf") && x->parent == TC_H_ROOT && x->known;
 
-		if (q[i].ifindex == hv->ifindex && tbf && q[i].rate == r->bw.in_rate / 8)
+		if (x->ifindex == hv->ifindex && tbf && x->impair.rate == r->bw.in_rate / 8 * 8)
 			tbf_hv = 1;
-		if (q[i].ifindex == hv->ifindex && !strcmp(q[i].kind, "ingress"))
+		if (x->ifindex == hv->ifindex && !strcmp(x->kind, "ingress"))
 			ingress = 1;
-		if (ifb.ifindex && q[i].ifindex == ifb.ifindex && tbf && q[i].rate == r->bw.eg_rate / 8)
+		if (ifb.ifindex && x->ifindex == ifb.ifindex && tbf &&
+		    x->impair.rate == r->bw.eg_rate / 8 * 8)
 			tbf_ifb = 1;
 	}
-	free(q);
 	if (r->bw.in_rate && !tbf_hv)
-		return nsnet_err_set(err, -ENOENT, "no tbf of %llu bit/s on %s",
-				     (unsigned long long)r->bw.in_rate, r->host_veth);
-	if (r->bw.eg_rate && (!ingress || !tbf_ifb))
-		return nsnet_err_set(err, -ENOENT, "no %s of %llu bit/s for traffic from the container",
-				     ingress ? "tbf" : "ingress qdisc", (unsigned long long)r->bw.eg_rate);
-	return 0;
+		ret = nsnet_err_set(err, -ENOENT, "no tbf of %llu bit/s on %s",
+				    (unsigned long long)r->bw.in_rate, r->host_veth);
+	else if (r->bw.eg_rate && (!ingress || !tbf_ifb))
+		ret = nsnet_err_set(err, -ENOENT, "no %s of %llu bit/s for traffic from the container",
+				    ingress ? "tbf" : "ingress qdisc", (unsigned long long)r->bw.eg_rate);
+out:
+	free(q.v);
+	return ret;
 }
 
 int cni_net_check(struct cni_net *n, const struct cni_conf *c, const struct cni_env *env,

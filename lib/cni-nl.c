@@ -24,6 +24,7 @@
 #include <linux/rtnetlink.h>
 
 #include "nsnet/cni.h"
+#include "nsnet/tc.h"
 
 void nsnet_cni_link_promisc(struct nsnet_nl *nl, int ifindex, int on)
 {
@@ -58,7 +59,6 @@ void nsnet_cni_link_arp_strict(struct nsnet_nl *nl, int ifindex)
 
 /* ---- traffic shaping ------------------------------------------------------ */
 
-#define PSCHED_SHIFT	6		/* kernel: 1 tick = 64 ns */
 #define TBF_LATENCY_MS	25		/* the reference bandwidth plugin's */
 
 static uint32_t cap32(uint64_t v)
@@ -68,16 +68,12 @@ static uint32_t cap32(uint64_t v)
 
 int nsnet_tbf_params(uint64_t rate_bits, uint64_t burst_bits, struct nsnet_tbf *t)
 {
-	unsigned __int128 ns;
-
 	memset(t, 0, sizeof(*t));
 	if (rate_bits < 8 || burst_bits < 8)
 		return -EINVAL;
 	t->rate = rate_bits / 8;
 	t->burst = cap32(burst_bits / 8);
 	t->limit = cap32((uint64_t)((unsigned __int128)t->rate * TBF_LATENCY_MS / 1000) + t->burst);
-	ns = (unsigned __int128)t->burst * 1000000000u / t->rate;
-	t->buffer = cap32(ns >> PSCHED_SHIFT > UINT64_MAX ? UINT64_MAX : (uint64_t)(ns >> PSCHED_SHIFT));
 	return 0;
 }
 
@@ -90,29 +86,6 @@ static struct tcmsg *put_tc(struct nlmsghdr *nlh, int ifindex, uint32_t handle, 
 	t->tcm_handle = handle;
 	t->tcm_parent = parent;
 	return t;
-}
-
-void nsnet_cni_msg_tbf(struct nlmsghdr *nlh, int ifindex, const struct nsnet_tbf *t)
-{
-	struct tc_tbf_qopt q;
-	struct nlattr *opt;
-
-	memset(&q, 0, sizeof(q));
-	nlh->nlmsg_type = RTM_NEWQDISC;
-	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-	put_tc(nlh, ifindex, TC_H_MAKE(1u << 16, 0), TC_H_ROOT);
-	q.rate.rate = cap32(t->rate);
-	q.rate.linklayer = TC_LINKLAYER_ETHERNET;	/* no rate table */
-	q.limit = t->limit;
-	q.buffer = t->buffer;
-	mnl_attr_put_strz(nlh, TCA_KIND, "tbf");
-	opt = mnl_attr_nest_start(nlh, TCA_OPTIONS);
-	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(q), &q);
-	if (t->rate > UINT32_MAX)
-		mnl_attr_put_u64(nlh, TCA_TBF_RATE64, t->rate);
-	/* the bucket in bytes: the kernel derives its time form from it */
-	mnl_attr_put_u32(nlh, TCA_TBF_BURST, t->burst);
-	mnl_attr_nest_end(nlh, opt);
 }
 
 void nsnet_cni_msg_ingress(struct nlmsghdr *nlh, int ifindex)
@@ -161,10 +134,10 @@ void nsnet_cni_msg_redirect(struct nlmsghdr *nlh, int ifindex, int to_ifindex)
 
 void nsnet_cni_tbf(struct nsnet_nl *nl, int ifindex, const char *ifname, const struct nsnet_tbf *t)
 {
-	nsnet_cni_msg_tbf(nsnet_nl_req(nl, RTM_NEWQDISC, 0, NULL, NULL,
-				       "add tbf qdisc (rate %llu bytes/s, burst %u bytes) to %s",
-				       (unsigned long long)t->rate, t->burst, ifname),
-			  ifindex, t);
+	nsnet_tc_msg_tbf(nsnet_nl_req(nl, RTM_NEWQDISC, 0, NULL, NULL,
+				      "add tbf qdisc (rate %llu bytes/s, burst %u bytes) to %s",
+				      (unsigned long long)t->rate, t->burst, ifname),
+			 ifindex, t->rate, t->burst, t->limit);
 }
 
 void nsnet_cni_redirect(struct nsnet_nl *nl, int ifindex, const char *ifname, int to_ifindex)
@@ -176,80 +149,6 @@ void nsnet_cni_redirect(struct nsnet_nl *nl, int ifindex, const char *ifname, in
 					    "add u32 filter redirecting %s to #%d", ifname,
 					    to_ifindex),
 			       ifindex, to_ifindex);
-}
-
-/* Attributes after a family header of @off bytes, bounded by nlmsg_len itself
- * (libmnl's mnl_attr_for_each bounds by the aligned length: up to 3 bytes past
- * a message whose length is not a multiple of 4). */
-#define for_each_attr(attr, nlh, off)                                                   \
-	for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (off));                       \
-	     mnl_attr_ok((attr), (int)((const char *)(nlh) + (nlh)->nlmsg_len -         \
-				       (const char *)(attr)));                          \
-	     (attr) = mnl_attr_next(attr))
-
-int nsnet_cni_qdisc_parse(const struct nlmsghdr *nlh, struct nsnet_cni_qdisc *q)
-{
-	const struct tcmsg *t;
-	const struct nlattr *a, *o;
-	uint64_t rate64 = 0;
-
-	memset(q, 0, sizeof(*q));
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*t))
-		return -EBADMSG;
-	t = mnl_nlmsg_get_payload(nlh);
-	q->ifindex = t->tcm_ifindex;
-	q->handle = t->tcm_handle;
-	q->parent = t->tcm_parent;
-	for_each_attr(a, nlh, sizeof(*t)) {
-		if (mnl_attr_get_type(a) == TCA_KIND && mnl_attr_get_payload_len(a) > 0) {
-			size_t n = mnl_attr_get_payload_len(a);
-
-			if (n > sizeof(q->kind))
-				n = sizeof(q->kind);
-			memcpy(q->kind, mnl_attr_get_payload(a), n);
-			q->kind[sizeof(q->kind) - 1] = '\0';
-		}
-	}
-	if (strcmp(q->kind, "tbf"))
-		return 0;
-	for_each_attr(a, nlh, sizeof(*t)) {
-		if (mnl_attr_get_type(a) != TCA_OPTIONS)
-			continue;
-		mnl_attr_for_each_nested(o, a) {
-			if (mnl_attr_get_type(o) == TCA_TBF_PARMS &&
-			    mnl_attr_get_payload_len(o) >= sizeof(struct tc_tbf_qopt)) {
-				struct tc_tbf_qopt qo;
-
-				memcpy(&qo, mnl_attr_get_payload(o), sizeof(qo));
-				if (qo.rate.rate > q->rate)
-					q->rate = qo.rate.rate;
-				q->limit = qo.limit;
-			} else if (mnl_attr_get_type(o) == TCA_TBF_RATE64 &&
-				   mnl_attr_get_payload_len(o) >= 8) {
-				memcpy(&rate64, mnl_attr_get_payload(o), 8);
-			}
-		}
-	}
-	if (rate64 > q->rate)
-		q->rate = rate64;
-	return 0;
-}
-
-int nsnet__dump_vec(struct nsnet_nl *nl, uint16_t type, const void *hdr, unsigned hlen,
-		    size_t size, int rtype, int (*parse)(const struct nlmsghdr *, void *),
-		    void **out, struct nsnet_err *err);
-
-static int qdisc_parse_v(const struct nlmsghdr *nlh, void *out)
-{
-	return nsnet_cni_qdisc_parse(nlh, out);
-}
-
-int nsnet_cni_qdisc_list(struct nsnet_nl *nl, struct nsnet_cni_qdisc **v, struct nsnet_err *err)
-{
-	struct tcmsg t = { .tcm_family = AF_UNSPEC };
-
-	return nsnet__dump_vec(nl, RTM_GETQDISC, &t, sizeof(t), sizeof(**v), RTM_NEWQDISC,
-			       qdisc_parse_v, (void **)v, err);
 }
 
 /* ---- conntrack ------------------------------------------------------------- */

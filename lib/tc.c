@@ -129,24 +129,39 @@ static void msg_netem(struct nlmsghdr *nlh, const struct nsnet_impair *im)
 	options_end(nlh, opt);
 }
 
-static void msg_tbf(struct nlmsghdr *nlh, const struct nsnet_impair *im, unsigned mtu)
+/* tbf's kind and options: rate and bucket in bytes (the kernel derives the bucket's time form from TCA_TBF_BURST). */
+static void put_tbf(struct nlmsghdr *nlh, uint64_t bytes, uint64_t burst, uint64_t limit)
 {
 	struct tc_tbf_qopt qopt = { 0 };
-	uint64_t bytes = im->rate / 8, burst = nsnet_tc_burst(im->rate, mtu);
 	unsigned __int128 ns = (unsigned __int128)burst * 1000000000u / (bytes ? bytes : 1);
 	struct nlattr *opt;
 
 	qopt.rate.linklayer = TC_LINKLAYER_ETHERNET;	/* no rate table needed */
 	qopt.rate.rate = (uint32_t)cap32(bytes);
-	qopt.limit = (uint32_t)nsnet_tc_tbf_limit(im, mtu);
-	qopt.buffer = (uint32_t)cap32((uint64_t)(ns >> PSCHED_SHIFT));
+	qopt.limit = (uint32_t)cap32(limit);
+	qopt.buffer = (uint32_t)cap32(ns >> PSCHED_SHIFT > UINT64_MAX ? UINT64_MAX
+								  : (uint64_t)(ns >> PSCHED_SHIFT));
 	mnl_attr_put_strz(nlh, TCA_KIND, "tbf");
 	opt = options_start(nlh);
 	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(qopt), &qopt);
-	mnl_attr_put_u32(nlh, TCA_TBF_BURST, (uint32_t)burst);
+	mnl_attr_put_u32(nlh, TCA_TBF_BURST, (uint32_t)cap32(burst));
 	if (bytes > UINT32_MAX)
 		mnl_attr_put_u64(nlh, TCA_TBF_RATE64, bytes);
 	options_end(nlh, opt);
+}
+
+static void msg_tbf(struct nlmsghdr *nlh, const struct nsnet_impair *im, unsigned mtu)
+{
+	put_tbf(nlh, im->rate / 8, nsnet_tc_burst(im->rate, mtu), nsnet_tc_tbf_limit(im, mtu));
+}
+
+void nsnet_tc_msg_tbf(struct nlmsghdr *nlh, int ifindex, uint64_t rate, uint64_t burst,
+		      uint64_t limit)
+{
+	nlh->nlmsg_type = RTM_NEWQDISC;
+	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+	put_tcmsg(nlh, ifindex);
+	put_tbf(nlh, rate, burst, limit);
 }
 
 int nsnet_tc_msg_set(struct nlmsghdr *nlh, int ifindex, const struct nsnet_impair *im,

@@ -37,31 +37,16 @@ struct nsnet_tbf {
 	uint64_t rate;		/* bytes/s */
 	uint32_t burst;		/* bytes */
 	uint32_t limit;		/* bytes */
-	uint32_t buffer;	/* the bucket in psched ticks (64 ns), capped */
 };
 /* The tbf parameters of (@rate_bits, @burst_bits). -EINVAL if either is below 8. */
 int nsnet_tbf_params(uint64_t rate_bits, uint64_t burst_bits, struct nsnet_tbf *t);
-/* Pure builders (@nlh with NSNET_NL_MSG_MAX bytes of room). */
-void nsnet_cni_msg_tbf(struct nlmsghdr *nlh, int ifindex, const struct nsnet_tbf *t);
+/* Pure builders (@nlh with NSNET_NL_MSG_MAX bytes of room); the tbf is nsnet_tc_msg_tbf(). */
 void nsnet_cni_msg_ingress(struct nlmsghdr *nlh, int ifindex);
 void nsnet_cni_msg_redirect(struct nlmsghdr *nlh, int ifindex, int to_ifindex);
-/* Queued: tbf as root qdisc of @ifindex (created: none may be there). */
+/* Queued: tbf as root qdisc of @ifindex. */
 void nsnet_cni_tbf(struct nsnet_nl *nl, int ifindex, const char *ifname, const struct nsnet_tbf *t);
 /* Queued: ingress qdisc on @ifindex and the filter redirecting all it receives to @to_ifindex. */
 void nsnet_cni_redirect(struct nsnet_nl *nl, int ifindex, const char *ifname, int to_ifindex);
-
-/* A qdisc as dumped (RTM_NEWQDISC): enough to check what the above made. */
-struct nsnet_cni_qdisc {
-	int ifindex;
-	uint32_t handle, parent;
-	char kind[16];
-	uint64_t rate;		/* tbf: bytes/s */
-	uint32_t limit;		/* tbf: bytes */
-};
-/* Pure parse (nlmsg_len trusted). 0 or -EBADMSG. */
-int nsnet_cni_qdisc_parse(const struct nlmsghdr *nlh, struct nsnet_cni_qdisc *q);
-/* Dump every qdisc of the socket's namespace; *v malloc'ed; count or -errno. */
-int nsnet_cni_qdisc_list(struct nsnet_nl *nl, struct nsnet_cni_qdisc **v, struct nsnet_err *err);
 
 /*
  * Delete the conntrack entries (caller's namespace) whose original tuple has

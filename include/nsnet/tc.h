@@ -61,6 +61,14 @@ uint32_t nsnet_tc_netem_limit(const struct nsnet_impair *im);
  */
 int nsnet_tc_msg_set(struct nlmsghdr *nlh, int ifindex, const struct nsnet_impair *im,
 		     unsigned mtu);
+/*
+ * Root tbf of @ifindex with explicit parameters, all in bytes (rate per
+ * second, bucket, queue limit; values above 2^32-1 capped, except the rate):
+ * for users with their own sizing (nsnet-cni's bandwidth limits, as the
+ * reference bandwidth plugin sizes them). Flags NLM_F_CREATE|NLM_F_REPLACE.
+ */
+void nsnet_tc_msg_tbf(struct nlmsghdr *nlh, int ifindex, uint64_t rate, uint64_t burst,
+		      uint64_t limit);
 /* RTM_DELQDISC / RTM_GETQDISC of the root of @ifindex. */
 void nsnet_tc_msg_root(struct nlmsghdr *nlh, int ifindex);
 

@@ -5,7 +5,7 @@
  *
  * Contract exercised: nsnet_nl_parse_ack() takes the available length and
  * must reject anything inconsistent; nsnet_link_parse() / nsnet_addr_parse()
- * / nsnet_route_parse() / nsnet_neigh_parse() / nsnet_tc_parse() / nsnet_cni_qdisc_parse() trust nlmsg_len, so the caller
+ * / nsnet_route_parse() / nsnet_neigh_parse() / nsnet_tc_parse() trust nlmsg_len, so the caller
  * (nsnet_nl_flush / nsnet_nl_dump) must only hand them a header with
  * NLMSG_HDRLEN <= nlmsg_len <= bytes available: nsnet_nl_msg_ok(). (The
  * first run found libmnl's mnl_nlmsg_ok() accepting nlmsg_len >= 2^31.) Each message is
@@ -30,7 +30,6 @@
 #include <linux/rtnetlink.h>
 
 #include "nsnet/addr.h"
-#include "nsnet/cni.h"
 #include "nsnet/link.h"
 #include "nsnet/nl.h"
 #include "nsnet/route.h"
@@ -49,7 +48,6 @@ static void parse_one(const struct nlmsghdr *src)
 	struct nsnet_qdisc_info qi;
 	struct nsnet_impair im;
 	char text[NSNET_IMPAIR_FMT_MAX];
-	struct nsnet_cni_qdisc q;
 	struct nlmsghdr *nlh = malloc(src->nlmsg_len);
 	char msg[64];
 	uint32_t miss;
@@ -64,7 +62,6 @@ static void parse_one(const struct nlmsghdr *src)
 	nsnet_neigh_parse(nlh, &ni);
 	if (nsnet_tc_parse(nlh, &qi) == 0 && nsnet_tc_impair(&qi, 1500, &im) == 0)
 		nsnet_impair_format(&im, text, sizeof(text));
-	nsnet_cni_qdisc_parse(nlh, &q);
 	nsnet_nl_parse_ack(nlh, nlh->nlmsg_len, msg, sizeof(msg), &miss);
 	nsnet_nl_parse_ack(nlh, nlh->nlmsg_len, msg, 1, NULL);
 	free(nlh);

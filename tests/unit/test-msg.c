@@ -28,6 +28,7 @@
 #include "nsnet/nl.h"
 #include "nsnet/route.h"
 #include "nsnet/sysctl.h"
+#include "nsnet/tc.h"
 #include "check.h"
 
 static char buf[NSNET_NL_MSG_MAX] __attribute__((aligned(8)));
@@ -759,7 +760,7 @@ static void test_sysctl_mac(void)
 static void test_shaping(void)
 {
 	struct nsnet_tbf t;
-	struct nsnet_cni_qdisc q;
+	struct nsnet_qdisc_info q;
 	struct nlmsghdr *nlh;
 	const struct nlattr *a, *o, *x;
 	int found = 0;
@@ -767,21 +768,21 @@ static void test_shaping(void)
 	CHECK(nsnet_tbf_params(7, 800, &t) == -EINVAL && nsnet_tbf_params(800, 0, &t) == -EINVAL,
 	      "tbf: rate and burst of at least 8 bits");
 	CHECK(nsnet_tbf_params(40000000, 800000, &t) == 0 && t.rate == 5000000 && t.burst == 100000 &&
-	      t.limit == 5000000 / 40 + 100000 && t.buffer == 20000000u / 64,
-	      "tbf: 40 Mbit/s, 800 kbit: 5 MB/s, 100 kB, limit 25 ms + burst, buffer 20 ms in ticks");
+	      t.limit == 5000000 / 40 + 100000,
+	      "tbf: 40 Mbit/s, 800 kbit: 5 MB/s, 100 kB, limit 25 ms of rate + burst");
 	CHECK(nsnet_tbf_params(8, 34359738360ull, &t) == 0 && t.burst == UINT32_MAX &&
-	      t.buffer == UINT32_MAX && t.limit == UINT32_MAX, "tbf: huge burst at 1 byte/s capped");
+	      t.limit == UINT32_MAX, "tbf: huge burst at 1 byte/s capped");
 	CHECK(nsnet_tbf_params(80000000000000ull, 80000, &t) == 0 && t.rate == 10000000000000ull,
 	      "tbf: 80 Tbit/s kept in 64 bits");
 	nlh = new_msg(0);
-	nsnet_cni_msg_tbf(nlh, 7, &t);
-	CHECK(nlh->nlmsg_type == RTM_NEWQDISC && (nlh->nlmsg_flags & NLM_F_EXCL), "tbf: NEWQDISC, EXCL");
-	CHECK(nsnet_cni_qdisc_parse(nlh, &q) == 0 && q.ifindex == 7 && !strcmp(q.kind, "tbf") &&
-	      q.parent == TC_H_ROOT && q.handle == 0x10000 && q.rate == 10000000000000ull,
-	      "tbf message parses back (root 1:, RATE64)");
+	nsnet_tc_msg_tbf(nlh, 7, t.rate, t.burst, t.limit);
+	CHECK(nlh->nlmsg_type == RTM_NEWQDISC && (nlh->nlmsg_flags & NLM_F_CREATE), "tbf: NEWQDISC");
+	CHECK(nsnet_tc_parse(nlh, &q) == 0 && q.ifindex == 7 && !strcmp(q.kind, "tbf") &&
+	      q.parent == TC_H_ROOT && q.known && q.impair.rate == 80000000000000ull &&
+	      q.tbf_limit == t.limit, "tbf with explicit parameters parses back (RATE64)");
 	nlh = new_msg(0);
 	nsnet_cni_msg_ingress(nlh, 9);
-	CHECK(nsnet_cni_qdisc_parse(nlh, &q) == 0 && !strcmp(q.kind, "ingress") &&
+	CHECK(nsnet_tc_parse(nlh, &q) == 0 && !strcmp(q.kind, "ingress") &&
 	      q.parent == TC_H_INGRESS && q.handle == 0xffff0000, "ingress qdisc ffff:");
 	nlh = new_msg(0);
 	nsnet_cni_msg_redirect(nlh, 9, 12);
