@@ -989,6 +989,28 @@ int nsnet_plan_inverse(const struct nsnet_plan *p, struct nsnet_plan **out,
 				q->n--;
 		}
 	}
+	/* bridge ports put back while forwards exist: hairpin on them (a NAT rewrite) */
+	if (nat_wanted(q->to) && q->to->nat.nfwd) {
+		int port = 0, nat = 0;
+
+		for (i = 0; i < q->n; i++) {
+			const struct nsnet_op *o = &q->ops[i];
+
+			nat |= o->obj == NSNET_OBJ_NAT;
+			port |= o->obj == NSNET_OBJ_WIRE && o->verb == NSNET_OP_ADD &&
+				q->tw[o->a].kind == NSNET_WIRE_BRIDGE;
+		}
+		if (port && !nat) {
+			struct nsnet_op *n = &q->ops[q->n++];	/* room: p->n + 1 */
+
+			memset(n, 0, sizeof(*n));
+			n->verb = NSNET_OP_MOD;
+			n->obj = NSNET_OBJ_NAT;
+			n->stage = (uint8_t)stage_of(n->verb, n->obj);
+			n->tolerant = 1;
+			n->a = n->b = n->c = n->fa = -1;
+		}
+	}
 	if (q->n)
 		qsort(q->ops, q->n, sizeof(*q->ops), cmp_op);
 	*out = q;
