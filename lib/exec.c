@@ -319,6 +319,16 @@ static int st_nat(struct xctx *x, size_t lo, size_t hi)
 	return ret;
 }
 
+/*
+ * The namespace is not there (ENOENT), or is only the empty mount point of a
+ * creation that crashed before its bind (EINVAL: not a namespace): nothing
+ * inside to delete.
+ */
+static int no_netns(int ret)
+{
+	return ret == -ENOENT || ret == -EINVAL;
+}
+
 static int st_del_route(struct xctx *x, size_t lo, size_t hi)
 {
 	size_t i;
@@ -332,6 +342,8 @@ static int st_del_route(struct xctx *x, size_t lo, size_t hi)
 		if (o->implicit)
 			continue;
 		ret = handle_open(x, h);
+		if (o->tolerant && no_netns(ret))
+			continue;	/* a rollback: the node never came, nor its routes */
 		if (ret < 0)
 			return ret;
 		r = x->from->nodes[o->a].routes[o->c].r;
@@ -381,8 +393,8 @@ static int st_del_addr(struct xctx *x, size_t lo, size_t hi)
 			const struct nsnet_lab_iface *f = &x->from->nodes[o->a].ifaces[o->b];
 
 			ret = ifindex_in(x, h, f->name, &ifindex);
-			if (ret == -ENODEV)
-				continue;
+			if (ret == -ENODEV || (o->tolerant && no_netns(ret)))
+				continue;	/* gone, or (rollback) its node never came */
 			if (ret < 0)
 				return ret;
 			nsnet_addr_del(h->nl, ifindex, &f->addrs[o->c].p);
