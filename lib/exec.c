@@ -441,6 +441,7 @@ static int st_del_wire(struct xctx *x, size_t lo, size_t hi)
 static int st_del_node(struct xctx *x, size_t lo, size_t hi)
 {
 	size_t i;
+	int ret = 0, r;
 
 	for (i = lo; i < hi; i++) {
 		const struct nsnet_lab_node *n = &x->from->nodes[OP(x, i)->a];
@@ -456,9 +457,12 @@ static int st_del_node(struct xctx *x, size_t lo, size_t hi)
 		h->nsfd = -1;
 		if (have)
 			nsnet_netns_kill(&id, 1);
-		nsnet__netns_del_owned(n->ns, &id, have);
+		r = nsnet__netns_del_owned(n->ns, &id, have);
+		if (r < 0 && ret == 0)
+			ret = nsnet_err_set(x->err, r, "node %s: cannot delete namespace \"%s\": %s",
+					    n->name, n->ns, strerror(-r));
 	}
-	return 0;
+	return ret;
 }
 
 static int st_del_bridge(struct xctx *x, size_t lo, size_t hi)
