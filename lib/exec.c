@@ -312,8 +312,16 @@ static int st_nat(struct xctx *x, size_t lo, size_t hi)
 		if (ret == 0)
 			ret = nsnet_state_release_sysctl(x->lab, NSNET_FWD6_KEY, x->err);
 	} else {
-		ret = nsnet__nat_apply_all(o->verb == NSNET_OP_DEL ? x->from : x->to, extra, nextra,
-					   x->err);
+		const struct nsnet_lab *lab = o->verb == NSNET_OP_DEL ? x->from : x->to;
+		size_t i;
+		int v6 = 0;
+
+		ret = nsnet__nat_apply_all(lab, extra, nextra, x->err);
+		/* IPv6 forwarding is held for an IPv6 masquerade: let it go with the last one */
+		for (i = 0; i < lab->nat.nmasq; i++)
+			v6 |= lab->nat.masq[i].p.family == AF_INET6;
+		if (ret == 0 && !v6)
+			ret = nsnet_state_release_sysctl(x->lab, NSNET_FWD6_KEY, x->err);
 	}
 	free(extra);
 	return ret;
