@@ -304,7 +304,7 @@ static int st_nat(struct xctx *x, size_t lo, size_t hi)
 	int ret;
 
 	runtime_forwards(x, &extra, &nextra);
-	if (o->verb == NSNET_OP_DEL && !nextra) {
+	if (o->verb == NSNET_OP_DEL && (!nextra || !x->to)) {
 		snprintf(table, sizeof(table), "nsnet-%s", x->lab);
 		ret = nsnet_nat_delete(table, x->err);
 		if (ret == 0)
@@ -312,7 +312,8 @@ static int st_nat(struct xctx *x, size_t lo, size_t hi)
 		if (ret == 0)
 			ret = nsnet_state_release_sysctl(x->lab, NSNET_FWD6_KEY, x->err);
 	} else {
-		const struct nsnet_lab *lab = o->verb == NSNET_OP_DEL ? x->from : x->to;
+		/* (a DEL with runtime forwards: the table keeps them alone) */
+		const struct nsnet_lab *lab = x->to;
 		size_t i;
 		int v6 = 0;
 
