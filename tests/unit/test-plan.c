@@ -614,6 +614,57 @@ static void test_addrs_routes(void)
 		   "- addr h1:eth1 10.9.0.1/29\n"
 		   "+ addr h1:eth1 10.9.0.1/30\n"
 		   "+ route h1 10.8.0.0/16 via 10.9.0.2");
+	/*
+	 * The kernel takes an IPv4 subnet's secondary addresses with its primary
+	 * (promote_secondaries off, the default in a namespace), and every IPv4
+	 * route through an interface with its last IPv4 address: what stays in
+	 * the file is put back.
+	 */
+	{
+		char *a = subst(BASE, "eth1: { addresses: [10.9.0.1/30] }",
+				"eth1: { addresses: [10.9.0.1/30, 10.9.0.3/30, \"fd09::1/64\"] }");
+		char *b = subst(a, "eth1: { addresses: [10.9.0.1/30, 10.9.0.3/30, \"fd09::1/64\"] }",
+				"eth1: { addresses: [10.9.0.3/30, \"fd09::1/64\"] }");
+
+		expect("the primary address of a subnet removed: its secondary is put back", a, b, NULL,
+		       "- route h1 10.8.0.0/16 via 10.9.0.2 [i]\n"
+		       "- addr h1:eth1 10.9.0.1/30\n"
+		       "- addr h1:eth1 10.9.0.3/30 [i]\n"
+		       "+ addr h1:eth1 10.9.0.3/30\n"
+		       "+ route h1 10.8.0.0/16 via 10.9.0.2 [r]",
+		       "- addr h1:eth1 10.9.0.3/30\n"
+		       "+ addr h1:eth1 10.9.0.1/30\n"
+		       "+ addr h1:eth1 10.9.0.3/30\n"
+		       "+ route h1 10.8.0.0/16 via 10.9.0.2");
+		free(a);
+		free(b);
+	}
+	{
+		char *a = subst(BASE, "\"10.8.0.0/16 via 10.9.0.2\"]",
+				"\"10.8.0.0/16 via 10.9.0.2\", \"10.60.0.0/16 dev eth1\", "
+				"\"fd60::/64 dev eth1\"]");
+		char *b = subst(a, "eth1: { addresses: [10.9.0.1/30] }",
+				"eth1: { addresses: [10.9.0.5/30, \"fd09::1/64\"] }");
+		char *c = subst(a, "eth1: { addresses: [10.9.0.1/30] }",
+				"eth1: { addresses: [10.9.0.1/30, 10.9.0.9/30] }");
+
+		b = subst(b, "\"10.8.0.0/16 via 10.9.0.2\"", "\"10.8.0.0/16 via 10.9.0.6\"");
+		expect("the last IPv4 address of an interface replaced: its IPv4 dev routes are put back",
+		       a, b, NULL,
+		       "- route h1 10.8.0.0/16 via 10.9.0.2\n"
+		       "- route h1 10.60.0.0/16 dev eth1 [i]\n"
+		       "- addr h1:eth1 10.9.0.1/30\n"
+		       "+ addr h1:eth1 10.9.0.5/30\n"
+		       "+ addr h1:eth1 fd09::1/64\n"
+		       "+ route h1 10.8.0.0/16 via 10.9.0.6\n"
+		       "+ route h1 10.60.0.0/16 dev eth1 [r]",
+		       NULL);
+		expect("an IPv4 address of another subnet removed, one left: nothing else goes", c, a, NULL,
+		       "- addr h1:eth1 10.9.0.9/30", NULL);
+		free(a);
+		free(b);
+		free(c);
+	}
 	{
 		char *a = subst(BASE, "eth1: { addresses: [10.9.0.1/30] }",
 				"eth1: { addresses: [] }");
