@@ -457,6 +457,13 @@ static long lookup(const struct nsnet__map *m, const char *k)
 }
 
 
+/* Same IPv4 subnet (a secondary address of the other's subnet, or its primary). */
+static int same_subnet4(const struct nsnet_prefix *a, const struct nsnet_prefix *b)
+{
+	return a->family == AF_INET && b->family == AF_INET && a->plen == b->plen &&
+	       nsnet_prefix_contains(a, b);
+}
+
 /* Addresses of from-iface (fn, fi) vs to-iface (tn, ti); either may be -1. */
 static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struct nsnet_lab *to,
 		       int fn, int fi, int tn, int ti, int recreated, uint8_t *lost)
@@ -464,17 +471,36 @@ static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struc
 {
 	const struct nsnet_lab_iface *ff = fn >= 0 && fi >= 0 ? &from->nodes[fn].ifaces[fi] : NULL;
 	const struct nsnet_lab_iface *tf = tn >= 0 && ti >= 0 ? &to->nodes[tn].ifaces[ti] : NULL;
-	size_t i, j;
+	uint8_t *gone = NULL;	/* per from-address: 1 deleted, 2 taken along with one */
+	size_t i, j, k;
 
 	if (ff) {
+		gone = calloc(ff->naddrs + 1, 1);
+		if (!gone) {
+			c->nomem = 1;
+			return;
+		}
 		for (i = 0; i < ff->naddrs; i++) {
 			int keep = 0;
 
 			for (j = 0; tf && !recreated && j < tf->naddrs && !keep; j++)
 				keep = prefix_eq(&ff->addrs[i].p, &tf->addrs[j].p);
-			if (keep)
+			gone[i] = !keep;
+		}
+		/*
+		 * The kernel deletes an IPv4 subnet's secondary addresses with its
+		 * primary (promote_secondaries is off by default): which one is
+		 * primary is the kernel's order, so any kept address of the subnet
+		 * of a deleted one goes too, and comes back (ADD ignores EEXIST).
+		 */
+		for (i = 0; i < ff->naddrs; i++)
+			for (k = 0; !gone[i] && k < ff->naddrs; k++)
+				if (gone[k] == 1 && same_subnet4(&ff->addrs[k].p, &ff->addrs[i].p))
+					gone[i] = 2;
+		for (i = 0; i < ff->naddrs; i++) {
+			if (!gone[i])
 				continue;
-			if (recreated || !tf)
+			if (recreated || !tf || gone[i] == 2)
 				emit_impl(c, NSNET_OP_DEL, NSNET_OBJ_ADDR, fn, fi, (int)i);
 			else
 				emit(c, NSNET_OP_DEL, NSNET_OBJ_ADDR, fn, fi, (int)i);
@@ -487,11 +513,12 @@ static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struc
 			int have = 0;
 
 			for (i = 0; ff && !recreated && i < ff->naddrs && !have; i++)
-				have = prefix_eq(&ff->addrs[i].p, &tf->addrs[j].p);
+				have = !gone[i] && prefix_eq(&ff->addrs[i].p, &tf->addrs[j].p);
 			if (!have)
 				emit(c, NSNET_OP_ADD, NSNET_OBJ_ADDR, tn, ti, (int)j);
 		}
 	}
+	free(gone);
 }
 
 /*
@@ -507,8 +534,15 @@ static int route_lost(const struct nsnet_lab *from, int n, const struct nsnet_ro
 
 	for (j = 0; j < nd->nifaces; j++) {
 		const struct nsnet_lab_iface *f = &nd->ifaces[j];
+		size_t v4 = 0, v4gone = 0;
 
-		if (r->dev[0] && !strcmp(r->dev, f->name) && ifgone[j])
+		/* with an interface's last IPv4 address go the IPv4 routes through it */
+		for (k = 0; k < f->naddrs; k++) {
+			v4 += f->addrs[k].p.family == AF_INET;
+			v4gone += f->addrs[k].p.family == AF_INET && addrgone[aoff[j] + k];
+		}
+		if (r->dev[0] && !strcmp(r->dev, f->name) &&
+		    (ifgone[j] || (r->family == AF_INET && v4 && v4gone == v4)))
 			return 1;
 		for (k = 0; r->gw.family && k < f->naddrs; k++)
 			if ((ifgone[j] || addrgone[aoff[j] + k]) &&
