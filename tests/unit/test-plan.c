@@ -864,6 +864,38 @@ static void test_format(void)
 		nsnet_lab_free(lm);
 		free(m);
 	}
+	/* long names full of escapes and multibyte characters: cut, still valid JSON */
+	{
+		static const char *const fill[] = { "\\t", "\\\"", "\xc3\xa9", "\xe2\x82\xac",
+						    "\xf0\x9f\x98\x80" };
+		size_t fi;
+
+		for (fi = 0; fi < sizeof(fill) / sizeof(fill[0]); fi++) {
+			char cmd[8000] = "exec: [\"", *m;
+			struct nsnet_lab *lm;
+			struct nsnet_plan *pm = NULL;
+			size_t k;
+
+			for (k = 0; k < 900; k++)
+				strcat(cmd, fill[fi]);
+			strcat(cmd, "\"]");
+			m = subst(BASE, "exec: [\"sleep 600\"]", cmd);
+			lm = lab_of("long command", m);
+			if (lm && nsnet_plan_make(la, lm, NULL, &pm, &e) == 0 && pm->n == 2) {
+				json_t *jm = json_loads(nsnet_plan_fmt_json(pm, 1, line, sizeof(line)), 0, &je);
+
+				CHECK(jm && json_string_value(json_object_get(jm, "name")),
+				      "JSON of a command of 900 x %s cut to its buffer parses back (%s)",
+				      fill[fi], jm ? "" : je.text);
+				json_decref(jm);
+			} else {
+				CHECK(0, "long command: plan of 2 ops");
+			}
+			nsnet_plan_free(pm);
+			nsnet_lab_free(lm);
+			free(m);
+		}
+	}
 out:
 	nsnet_plan_free(p);
 	nsnet_lab_free(la);
