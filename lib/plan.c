@@ -1200,40 +1200,57 @@ const char *nsnet_plan_fmt(const struct nsnet_plan *p, size_t i, char *buf, size
 	return buf;
 }
 
+/*
+ * @s as a JSON string into @buf: always quoted and terminated; cut to @len
+ * at a character boundary (never inside an escape or a UTF-8 sequence; an
+ * incomplete sequence, e.g. where @s itself was cut, is left out).
+ */
 static size_t json_str(char *buf, size_t len, const char *s)
 {
-	size_t n = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0, el, k;
+	char e[8];
 
-#define PUT(ch) do { if (n + 1 < len) buf[n] = (ch); n++; } while (0)
-	PUT('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			PUT('\\');
-			PUT((char)ch);
-		} else if (ch < 0x20) {
-			char u[8];
-			int k;
-
-			snprintf(u, sizeof(u), "\\u%04x", ch);
-			for (k = 0; u[k]; k++)
-				PUT(u[k]);
-		} else {
-			PUT((char)ch);
-		}
+	if (len < 3) {
+		if (len)
+			*buf = 0;
+		return 0;
 	}
-	PUT('"');
-#undef PUT
-	if (len)
-		buf[n < len ? n : len - 1] = 0;
+	buf[n++] = '"';
+	while (*u) {
+		if (*u == '"' || *u == '\\') {
+			el = (size_t)snprintf(e, sizeof(e), "\\%c", *u);
+		} else if (*u < 0x20) {
+			el = (size_t)snprintf(e, sizeof(e), "\\u%04x", *u);
+		} else if (*u < 0x80) {
+			e[0] = (char)*u;
+			el = 1;
+		} else {
+			el = *u >= 0xf0 ? 4 : *u >= 0xe0 ? 3 : *u >= 0xc0 ? 2 : 0;
+			for (k = 1; k < el; k++)
+				if ((u[k] & 0xc0) != 0x80)
+					el = 0;	/* cut short */
+			if (!el) {
+				u++;
+				continue;
+			}
+			memcpy(e, u, el);
+		}
+		if (n + el + 2 > len)
+			break;		/* the closing quote and NUL must fit */
+		memcpy(buf + n, e, el);
+		n += el;
+		u += *u < 0x80 ? 1 : el;
+	}
+	buf[n++] = '"';
+	buf[n] = 0;
 	return n;
 }
 
 const char *nsnet_plan_fmt_json(const struct nsnet_plan *p, size_t i, char *buf, size_t len)
 {
 	const struct nsnet_op *o = &p->ops[i];
-	char what[700], det[300], q1[1500], q2[700];
+	char what[700], det[300], q1[1400], q2[500];	/* both, quoted, fit in 2048 */
 
 	op_text(p, o, what, sizeof(what), det, sizeof(det));
 	json_str(q1, sizeof(q1), what);
