@@ -545,7 +545,8 @@ static int preflight_plan(const struct nsnet_plan *p, const char *name, struct n
 	struct nsnet_nl *nl = NULL;
 	uint32_t group = nsnet_lab_group(name);
 	char alias[80], w[300], table[96];
-	size_t i;
+	const char **want;
+	size_t i, nn = 0;
 	int n, e, ret;
 
 	nsnet_lab_alias(name, alias, sizeof(alias));
@@ -577,10 +578,27 @@ static int preflight_plan(const struct nsnet_plan *p, const char *name, struct n
 					     where(lab, &nd->loc, w, sizeof(w)), nd->name, nd->ns,
 					     nsnet_netns_dir());
 	}
+	/* the host links the plan creates: those names only */
+	want = calloc(2 * p->n + 1, sizeof(*want));
+	if (!want)
+		return nsnet_err_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < p->n; i++) {
+		const struct nsnet_op *o = &p->ops[i];
+
+		if (o->verb == NSNET_OP_ADD && o->obj == NSNET_OBJ_BRIDGE) {
+			want[nn++] = lab->bridges[o->a].name;
+		} else if (o->verb == NSNET_OP_ADD && o->obj == NSNET_OBJ_WIRE) {
+			want[nn++] = p->tw[o->a].host[0];
+			want[nn++] = p->tw[o->a].host[1];
+		}
+	}
 	ret = nsnet_nl_open(&nl, -1, err);
-	if (ret < 0)
+	if (ret < 0) {
+		free(want);
 		return ret;
-	n = host_links(nl, &v, err);
+	}
+	n = nsnet__host_links_named(nl, want, nn, &v, err);
+	free(want);
 	ret = n < 0 ? n : 0;
 	for (i = 0; i < p->n && ret == 0; i++) {
 		const struct nsnet_op *o = &p->ops[i];

@@ -104,15 +104,72 @@ int nsnet__link_owned(const struct nsnet_link_info *l, const char *alias, uint32
 	return !strcmp(l->alias, alias) || (!l->alias[0] && l->group == group);
 }
 
+#define NAMED_MAX 256	/* above: one dump rather than a lookup per name */
+
+int nsnet__host_links_named(struct nsnet_nl *nl, const char *const *names, size_t n,
+			    struct nsnet_link_info **v, struct nsnet_err *err)
+{
+	struct nsnet_link_info *w;
+	size_t i, k = 0;
+	int ret;
+
+	*v = NULL;
+	if (n > NAMED_MAX) {
+		ret = nsnet_link_list(nl, v, err);
+		if (ret > 0)
+			qsort(*v, (size_t)ret, sizeof(**v), cmp_name);
+		return ret;
+	}
+	w = calloc(n + 1, sizeof(*w));
+	if (!w)
+		return nsnet_err_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		nsnet_link_get_req(nl, names[i], &w[i]);
+		nsnet_nl_ignore(nl, ENODEV, 0);
+	}
+	ret = nsnet_nl_flush(nl, err);
+	if (ret < 0) {
+		free(w);
+		return ret;
+	}
+	for (i = 0; i < n; i++)
+		if (w[i].ifindex > 0)
+			w[k++] = w[i];
+	qsort(w, k, sizeof(*w), cmp_name);
+	for (i = 0, n = k, k = 0; i < n; i++)	/* a name asked twice: once */
+		if (!k || strcmp(w[k - 1].name, w[i].name))
+			w[k++] = w[i];
+	*v = w;
+	return (int)k;
+}
+
+/* The host links the plan's deletes look at (ownership checks). */
 static int load_host_links(struct xctx *x)
 {
+	const char **names = calloc(2 * x->p->n + 1, sizeof(*names));
+	size_t i, n = 0;
+
+	if (!names)
+		return nsnet_err_set(x->err, -ENOMEM, "out of memory");
+	for (i = 0; i < x->p->n; i++) {
+		const struct nsnet_op *o = &x->p->ops[i];
+
+		if (o->verb != NSNET_OP_DEL)
+			continue;
+		if (o->obj == NSNET_OBJ_WIRE) {
+			names[n++] = x->p->fw[o->a].host[0];
+			names[n++] = x->p->fw[o->a].host[1];
+		} else if (o->obj == NSNET_OBJ_BRIDGE || o->obj == NSNET_OBJ_BRADDR) {
+			names[n++] = x->from->bridges[o->a].name;
+		}
+	}
 	free(x->hl);
 	x->hl = NULL;
-	x->nhl = nsnet_link_list(x->host, &x->hl, x->err);
-	if (x->nhl < 0)
-		return x->nhl;
-	qsort(x->hl, (size_t)x->nhl, sizeof(*x->hl), cmp_name);
-	return 0;
+	x->nhl = nsnet__host_links_named(x->host, names, n, &x->hl, x->err);
+	free(names);
+	return x->nhl < 0 ? x->nhl : 0;
 }
 
 /* ---- namespace handles ------------------------------------------------------------ */
