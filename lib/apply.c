@@ -757,6 +757,19 @@ static int recover(const char *name, struct nsnet_err *err)
 	return ret;
 }
 
+/* The nodes of @lab (the recorded lab) whose namespace is gone, from the journal. */
+static int gone_of(const struct nsnet_lab *lab, uint8_t **gone, struct nsnet_err *err)
+{
+	char **lines = NULL;
+	int n = nsnet_state_read(lab->name, &lines, err);
+
+	if (n < 0)
+		return n;
+	*gone = gone_nodes(lab, lines, n);
+	nsnet_strv_free(lines);
+	return *gone ? 0 : nsnet_err_set(err, -ENOMEM, "out of memory");
+}
+
 static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 			   nsnet_progress_fn progress, void *parg, struct nsnet_err *err)
 {
@@ -765,13 +778,21 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 	uint8_t *gone = NULL;
 	int ret;
 
-	ret = nsnet_lab_recorded(lab->name, &from, &gone, err);
-	if (ret == 0 && from->local != lab->local)
-		ret = nsnet_err_set(err, -EINVAL, "lab \"%s\" is up here as host %s, not %s",
-				    lab->name, from->local >= 0 ? from->hosts[from->local].name : "-",
-				    lab->local >= 0 ? lab->hosts[lab->local].name : "-");
-	if (ret == 0)
-		ret = nsnet_plan_make(from, lab, gone, &p, err);
+	if (!lab->nhosts && source_same(lab->name, src)) {
+		/* the same file again: no second parse, only vanished nodes to redo */
+		ret = gone_of(lab, &gone, err);
+		if (ret == 0)
+			ret = nsnet_plan_make(lab, lab, gone, &p, err);
+	} else {
+		ret = nsnet_lab_recorded(lab->name, &from, &gone, err);
+		if (ret == 0 && from->local != lab->local)
+			ret = nsnet_err_set(err, -EINVAL, "lab \"%s\" is up here as host %s, not %s",
+					    lab->name,
+					    from->local >= 0 ? from->hosts[from->local].name : "-",
+					    lab->local >= 0 ? lab->hosts[lab->local].name : "-");
+		if (ret == 0)
+			ret = nsnet_plan_make(from, lab, gone, &p, err);
+	}
 	if (ret < 0)
 		goto out;
 	if (!plan_count(p)) {
