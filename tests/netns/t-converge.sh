@@ -130,6 +130,10 @@ A_EXEC='"exec sleep 700"' C_EXEC=' ' gen > "$TMP/f7.yaml"
 step "a command added, another removed" "$TMP/f7.yaml" "a|b|c|d"
 check_eq "… the new command runs in its node, the old one is gone" "a" \
 	"$(for p in $(pgrep -f 'sleep [78]00'); do ip netns identify "$p"; done | tr '\n' ' ' | sed 's/ $//')"
+A_EXEC='"exec sleep 700", "exec sleep 700"' gen > "$TMP/f7b.yaml"
+step "the same command twice" "$TMP/f7b.yaml" "a|b|c|d"
+step "one of two equal commands removed" "$TMP/f7.yaml" "a|b|c|d"
+check_eq "… one of them runs" 1 "$(pgrep -fc 'sleep 700')"
 export A_EXEC='"exec sleep 700"' C_EXEC=' '
 FWD='{ port: 8081, to: "a:80" }, { port: 2222, to: "c:22" }' gen > "$TMP/f8.yaml"
 i8=$(idents)
