@@ -303,33 +303,100 @@ static const struct nsnet_op *OP(const struct xctx *x, size_t i)
 	return &x->p->ops[i];
 }
 
-/* Kill the journaled processes of node command ops[lo..hi). */
-static int st_del_cmd(struct xctx *x, size_t lo, size_t hi)
+/* A journaled process (pid, start time) is running: the same process, not a zombie. */
+static int proc_alive(int pid, unsigned long long start)
 {
-	size_t i;
+	char path[64], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	if (nsnet_proc_start(pid) != start)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	p = strrchr(buf, ')');	/* ") S ..." : the state after the name */
+	return p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
+}
+
+/*
+ * The running processes of command @cmd of node @node, from the journal,
+ * newest first, into @pids (at most @max); returns how many.
+ */
+static size_t cmd_alive(const struct xctx *x, const char *node, const char *cmd, int *pids,
+			size_t max)
+{
+	uint32_t h = nsnet__cmd_hash(cmd);
+	size_t n = 0;
 	int k;
 
+	for (k = x->njournal - 1; k >= 0 && n < max; k--) {
+		unsigned long long start;
+		char name[300];
+		unsigned hh;
+		int pid;
+
+		if (sscanf(x->journal[k], "pid %d %llu %299s %x", &pid, &start, name, &hh) != 4 ||
+		    pid <= 1 || hh != h || strcmp(name, node))
+			continue;
+		if (proc_alive(pid, start))
+			pids[n++] = pid;
+	}
+	return n;
+}
+
+/*
+ * Kill the journaled processes of node command ops[lo..hi): one process per
+ * op (a node may run the same command twice and keep one), and wait (bounded)
+ * until they are gone.
+ */
+static int st_del_cmd(struct xctx *x, size_t lo, size_t hi)
+{
+	struct { int pid; unsigned long long start; } *killed;
+	size_t i, j, k, n, nk = 0;
+	int pids[64], tries;
+
+	killed = calloc(hi - lo + 1, sizeof(*killed));
+	if (!killed)
+		return nsnet_err_set(x->err, -ENOMEM, "out of memory");
 	for (i = lo; i < hi; i++) {
 		const struct nsnet_op *o = OP(x, i);
-		const struct nsnet_lab_node *n = &x->from->nodes[o->a];
-		uint32_t h = nsnet__cmd_hash(n->cmds[o->c]);
+		const struct nsnet_lab_node *nd = &x->from->nodes[o->a];
+		int victim = 0;
 
-		for (k = 0; k < x->njournal; k++) {
-			unsigned long long start;
-			char node[300];
-			unsigned hh;
-			int pid;
-
-			if (sscanf(x->journal[k], "pid %d %llu %299s %x", &pid, &start, node, &hh) != 4 ||
-			    pid <= 1 || hh != h || strcmp(node, n->name))
-				continue;
-			if (nsnet_proc_start(pid) != start)
-				continue;
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+		n = cmd_alive(x, nd->name, nd->cmds[o->c], pids, 64);
+		for (j = 0; j < n && !victim; j++) {
+			victim = pids[j];
+			for (k = 0; k < nk; k++)
+				if (killed[k].pid == pids[j])
+					victim = 0;
 		}
+		if (!victim)
+			continue;
+		killed[nk].pid = victim;
+		killed[nk++].start = nsnet_proc_start(victim);
+		kill(-victim, SIGKILL);
+		kill(victim, SIGKILL);
 	}
+	/* gone (or a zombie) before the rollback or the next stage looks again */
+	for (tries = 0; tries < 400; tries++) {
+		size_t left = 0;
+
+		for (k = 0; k < nk; k++) {
+			waitpid(killed[k].pid, NULL, WNOHANG);
+			left += proc_alive(killed[k].pid, killed[k].start);
+		}
+		if (!left)
+			break;
+		usleep(tries < 50 ? 1000 : 5000);
+	}
+	free(killed);
 	return 0;
 }
 
@@ -1305,9 +1372,21 @@ static int st_add_cmd(struct xctx *x, size_t lo, size_t hi)
 		const char *cmd = n->cmds[o->c];
 		char log[PATH_MAX], file[300];
 		unsigned long long start;
-		int pfd[2], fd;
+		int pfd[2], fd, pids[64];
 		pid_t pid;
 
+		if (o->tolerant) {
+			/* a rollback: start only what is not running (the k-th of its text) */
+			size_t want = 0, before = 0, j;
+
+			for (j = 0; j < n->ncmds; j++)
+				want += !strcmp(n->cmds[j], cmd);
+			for (j = lo; j < i; j++)
+				before += OP(x, j)->a == o->a &&
+					  !strcmp(x->to->nodes[o->a].cmds[OP(x, j)->c], cmd);
+			if (cmd_alive(x, n->name, cmd, pids, 64) + before >= want)
+				continue;
+		}
 		if (pipe2(pfd, O_CLOEXEC) < 0)
 			return nsnet_err_set(x->err, -errno, "pipe: %s", strerror(errno));
 		snprintf(file, sizeof(file), "%s.log", n->name);
