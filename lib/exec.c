@@ -675,6 +675,7 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 		const struct nsnet_op *o = OP(x, i);
 		const struct nsnet_lab_bridge *b = &lab->bridges[o->a];
 		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+		const char *host;
 		uint8_t mac[6];
 		uint32_t h;
 
@@ -692,15 +693,17 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 		 * A MAC of its own (locally administered, from the lab and bridge
 		 * names): without one the bridge takes its lowest port's, and a
 		 * port coming or going with a converge would change it under the
-		 * nodes' ARP caches (traffic to the host lost for seconds).
+		 * nodes' ARP caches (traffic to the host lost for seconds). The
+		 * host's name too: a bridge spanning hosts is one segment.
 		 */
-		h = nsnet__hash_strs(x->lab, b->name, NULL);
+		host = lab->local >= 0 ? lab->hosts[lab->local].name : "";
+		h = nsnet__hash_strs(x->lab, b->name, host, NULL);
 		mac[0] = 0x02;
 		mac[1] = (uint8_t)(h >> 24);
 		mac[2] = (uint8_t)(h >> 16);
 		mac[3] = (uint8_t)(h >> 8);
 		mac[4] = (uint8_t)h;
-		mac[5] = (uint8_t)nsnet__hash_strs(b->name, x->lab, NULL);
+		mac[5] = (uint8_t)nsnet__hash_strs(host, b->name, x->lab, NULL);
 		a.mac = mac;
 		nsnet_link_add_bridge(x->host, &a);
 		if (o->tolerant)
