@@ -20,6 +20,15 @@ struct nsnet_nsid;
 /* Execute @p for lab @lab (lib/exec.c). The journal must exist. */
 int nsnet__plan_exec(const struct nsnet_plan *p, const char *lab, nsnet_progress_fn progress,
 		     void *parg, struct nsnet_err *err);
+/*
+ * The host links named @names (@n of them; NULLs and repeats allowed) into
+ * *@v, sorted by name: looked up by name in one batch when there are few,
+ * from one dump otherwise (dumping a host with a 1000-port lab costs far more
+ * than a one-node converge). Returns how many exist, or -errno.
+ */
+struct nsnet_nl;
+int nsnet__host_links_named(struct nsnet_nl *nl, const char *const *names, size_t n,
+			    struct nsnet_link_info **v, struct nsnet_err *err);
 /* Ours: the lab's alias, or no alias yet and the lab's group. */
 int nsnet__link_owned(const struct nsnet_link_info *l, const char *alias, uint32_t group);
 /* The hash journaled with a node command's pid. */

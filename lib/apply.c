@@ -545,7 +545,8 @@ static int preflight_plan(const struct nsnet_plan *p, const char *name, struct n
 	struct nsnet_nl *nl = NULL;
 	uint32_t group = nsnet_lab_group(name);
 	char alias[80], w[300], table[96];
-	size_t i;
+	const char **want;
+	size_t i, nn = 0;
 	int n, e, ret;
 
 	nsnet_lab_alias(name, alias, sizeof(alias));
@@ -577,10 +578,27 @@ static int preflight_plan(const struct nsnet_plan *p, const char *name, struct n
 					     where(lab, &nd->loc, w, sizeof(w)), nd->name, nd->ns,
 					     nsnet_netns_dir());
 	}
+	/* the host links the plan creates: those names only */
+	want = calloc(2 * p->n + 1, sizeof(*want));
+	if (!want)
+		return nsnet_err_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < p->n; i++) {
+		const struct nsnet_op *o = &p->ops[i];
+
+		if (o->verb == NSNET_OP_ADD && o->obj == NSNET_OBJ_BRIDGE) {
+			want[nn++] = lab->bridges[o->a].name;
+		} else if (o->verb == NSNET_OP_ADD && o->obj == NSNET_OBJ_WIRE) {
+			want[nn++] = p->tw[o->a].host[0];
+			want[nn++] = p->tw[o->a].host[1];
+		}
+	}
 	ret = nsnet_nl_open(&nl, -1, err);
-	if (ret < 0)
+	if (ret < 0) {
+		free(want);
 		return ret;
-	n = host_links(nl, &v, err);
+	}
+	n = nsnet__host_links_named(nl, want, nn, &v, err);
+	free(want);
 	ret = n < 0 ? n : 0;
 	for (i = 0; i < p->n && ret == 0; i++) {
 		const struct nsnet_op *o = &p->ops[i];
@@ -739,6 +757,19 @@ static int recover(const char *name, struct nsnet_err *err)
 	return ret;
 }
 
+/* The nodes of @lab (the recorded lab) whose namespace is gone, from the journal. */
+static int gone_of(const struct nsnet_lab *lab, uint8_t **gone, struct nsnet_err *err)
+{
+	char **lines = NULL;
+	int n = nsnet_state_read(lab->name, &lines, err);
+
+	if (n < 0)
+		return n;
+	*gone = gone_nodes(lab, lines, n);
+	nsnet_strv_free(lines);
+	return *gone ? 0 : nsnet_err_set(err, -ENOMEM, "out of memory");
+}
+
 static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 			   nsnet_progress_fn progress, void *parg, struct nsnet_err *err)
 {
@@ -747,13 +778,21 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 	uint8_t *gone = NULL;
 	int ret;
 
-	ret = nsnet_lab_recorded(lab->name, &from, &gone, err);
-	if (ret == 0 && from->local != lab->local)
-		ret = nsnet_err_set(err, -EINVAL, "lab \"%s\" is up here as host %s, not %s",
-				    lab->name, from->local >= 0 ? from->hosts[from->local].name : "-",
-				    lab->local >= 0 ? lab->hosts[lab->local].name : "-");
-	if (ret == 0)
-		ret = nsnet_plan_make(from, lab, gone, &p, err);
+	if (!lab->nhosts && source_same(lab->name, src)) {
+		/* the same file again: no second parse, only vanished nodes to redo */
+		ret = gone_of(lab, &gone, err);
+		if (ret == 0)
+			ret = nsnet_plan_make(lab, lab, gone, &p, err);
+	} else {
+		ret = nsnet_lab_recorded(lab->name, &from, &gone, err);
+		if (ret == 0 && from->local != lab->local)
+			ret = nsnet_err_set(err, -EINVAL, "lab \"%s\" is up here as host %s, not %s",
+					    lab->name,
+					    from->local >= 0 ? from->hosts[from->local].name : "-",
+					    lab->local >= 0 ? lab->hosts[lab->local].name : "-");
+		if (ret == 0)
+			ret = nsnet_plan_make(from, lab, gone, &p, err);
+	}
 	if (ret < 0)
 		goto out;
 	if (!plan_count(p)) {

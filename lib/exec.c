@@ -104,15 +104,72 @@ int nsnet__link_owned(const struct nsnet_link_info *l, const char *alias, uint32
 	return !strcmp(l->alias, alias) || (!l->alias[0] && l->group == group);
 }
 
+#define NAMED_MAX 256	/* above: one dump rather than a lookup per name */
+
+int nsnet__host_links_named(struct nsnet_nl *nl, const char *const *names, size_t n,
+			    struct nsnet_link_info **v, struct nsnet_err *err)
+{
+	struct nsnet_link_info *w;
+	size_t i, k = 0;
+	int ret;
+
+	*v = NULL;
+	if (n > NAMED_MAX) {
+		ret = nsnet_link_list(nl, v, err);
+		if (ret > 0)
+			qsort(*v, (size_t)ret, sizeof(**v), cmp_name);
+		return ret;
+	}
+	w = calloc(n + 1, sizeof(*w));
+	if (!w)
+		return nsnet_err_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		nsnet_link_get_req(nl, names[i], &w[i]);
+		nsnet_nl_ignore(nl, ENODEV, 0);
+	}
+	ret = nsnet_nl_flush(nl, err);
+	if (ret < 0) {
+		free(w);
+		return ret;
+	}
+	for (i = 0; i < n; i++)
+		if (w[i].ifindex > 0)
+			w[k++] = w[i];
+	qsort(w, k, sizeof(*w), cmp_name);
+	for (i = 0, n = k, k = 0; i < n; i++)	/* a name asked twice: once */
+		if (!k || strcmp(w[k - 1].name, w[i].name))
+			w[k++] = w[i];
+	*v = w;
+	return (int)k;
+}
+
+/* The host links the plan's deletes look at (ownership checks). */
 static int load_host_links(struct xctx *x)
 {
+	const char **names = calloc(2 * x->p->n + 1, sizeof(*names));
+	size_t i, n = 0;
+
+	if (!names)
+		return nsnet_err_set(x->err, -ENOMEM, "out of memory");
+	for (i = 0; i < x->p->n; i++) {
+		const struct nsnet_op *o = &x->p->ops[i];
+
+		if (o->verb != NSNET_OP_DEL)
+			continue;
+		if (o->obj == NSNET_OBJ_WIRE) {
+			names[n++] = x->p->fw[o->a].host[0];
+			names[n++] = x->p->fw[o->a].host[1];
+		} else if (o->obj == NSNET_OBJ_BRIDGE || o->obj == NSNET_OBJ_BRADDR) {
+			names[n++] = x->from->bridges[o->a].name;
+		}
+	}
 	free(x->hl);
 	x->hl = NULL;
-	x->nhl = nsnet_link_list(x->host, &x->hl, x->err);
-	if (x->nhl < 0)
-		return x->nhl;
-	qsort(x->hl, (size_t)x->nhl, sizeof(*x->hl), cmp_name);
-	return 0;
+	x->nhl = nsnet__host_links_named(x->host, names, n, &x->hl, x->err);
+	free(names);
+	return x->nhl < 0 ? x->nhl : 0;
 }
 
 /* ---- namespace handles ------------------------------------------------------------ */
@@ -246,33 +303,100 @@ static const struct nsnet_op *OP(const struct xctx *x, size_t i)
 	return &x->p->ops[i];
 }
 
-/* Kill the journaled processes of node command ops[lo..hi). */
-static int st_del_cmd(struct xctx *x, size_t lo, size_t hi)
+/* A journaled process (pid, start time) is running: the same process, not a zombie. */
+static int proc_alive(int pid, unsigned long long start)
 {
-	size_t i;
+	char path[64], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	if (nsnet_proc_start(pid) != start)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	p = strrchr(buf, ')');	/* ") S ..." : the state after the name */
+	return p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
+}
+
+/*
+ * The running processes of command @cmd of node @node, from the journal,
+ * newest first, into @pids (at most @max); returns how many.
+ */
+static size_t cmd_alive(const struct xctx *x, const char *node, const char *cmd, int *pids,
+			size_t max)
+{
+	uint32_t h = nsnet__cmd_hash(cmd);
+	size_t n = 0;
 	int k;
 
+	for (k = x->njournal - 1; k >= 0 && n < max; k--) {
+		unsigned long long start;
+		char name[300];
+		unsigned hh;
+		int pid;
+
+		if (sscanf(x->journal[k], "pid %d %llu %299s %x", &pid, &start, name, &hh) != 4 ||
+		    pid <= 1 || hh != h || strcmp(name, node))
+			continue;
+		if (proc_alive(pid, start))
+			pids[n++] = pid;
+	}
+	return n;
+}
+
+/*
+ * Kill the journaled processes of node command ops[lo..hi): one process per
+ * op (a node may run the same command twice and keep one), and wait (bounded)
+ * until they are gone.
+ */
+static int st_del_cmd(struct xctx *x, size_t lo, size_t hi)
+{
+	struct { int pid; unsigned long long start; } *killed;
+	size_t i, j, k, n, nk = 0;
+	int pids[64], tries;
+
+	killed = calloc(hi - lo + 1, sizeof(*killed));
+	if (!killed)
+		return nsnet_err_set(x->err, -ENOMEM, "out of memory");
 	for (i = lo; i < hi; i++) {
 		const struct nsnet_op *o = OP(x, i);
-		const struct nsnet_lab_node *n = &x->from->nodes[o->a];
-		uint32_t h = nsnet__cmd_hash(n->cmds[o->c]);
+		const struct nsnet_lab_node *nd = &x->from->nodes[o->a];
+		int victim = 0;
 
-		for (k = 0; k < x->njournal; k++) {
-			unsigned long long start;
-			char node[300];
-			unsigned hh;
-			int pid;
-
-			if (sscanf(x->journal[k], "pid %d %llu %299s %x", &pid, &start, node, &hh) != 4 ||
-			    pid <= 1 || hh != h || strcmp(node, n->name))
-				continue;
-			if (nsnet_proc_start(pid) != start)
-				continue;
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+		n = cmd_alive(x, nd->name, nd->cmds[o->c], pids, 64);
+		for (j = 0; j < n && !victim; j++) {
+			victim = pids[j];
+			for (k = 0; k < nk; k++)
+				if (killed[k].pid == pids[j])
+					victim = 0;
 		}
+		if (!victim)
+			continue;
+		killed[nk].pid = victim;
+		killed[nk++].start = nsnet_proc_start(victim);
+		kill(-victim, SIGKILL);
+		kill(victim, SIGKILL);
 	}
+	/* gone (or a zombie) before the rollback or the next stage looks again */
+	for (tries = 0; tries < 400; tries++) {
+		size_t left = 0;
+
+		for (k = 0; k < nk; k++) {
+			waitpid(killed[k].pid, NULL, WNOHANG);
+			left += proc_alive(killed[k].pid, killed[k].start);
+		}
+		if (!left)
+			break;
+		usleep(tries < 50 ? 1000 : 5000);
+	}
+	free(killed);
 	return 0;
 }
 
@@ -304,7 +428,7 @@ static int st_nat(struct xctx *x, size_t lo, size_t hi)
 	int ret;
 
 	runtime_forwards(x, &extra, &nextra);
-	if (o->verb == NSNET_OP_DEL && !nextra) {
+	if (o->verb == NSNET_OP_DEL && (!nextra || !x->to)) {
 		snprintf(table, sizeof(table), "nsnet-%s", x->lab);
 		ret = nsnet_nat_delete(table, x->err);
 		if (ret == 0)
@@ -312,11 +436,30 @@ static int st_nat(struct xctx *x, size_t lo, size_t hi)
 		if (ret == 0)
 			ret = nsnet_state_release_sysctl(x->lab, NSNET_FWD6_KEY, x->err);
 	} else {
-		ret = nsnet__nat_apply_all(o->verb == NSNET_OP_DEL ? x->from : x->to, extra, nextra,
-					   x->err);
+		/* (a DEL with runtime forwards: the table keeps them alone) */
+		const struct nsnet_lab *lab = x->to;
+		size_t i;
+		int v6 = 0;
+
+		ret = nsnet__nat_apply_all(lab, extra, nextra, x->err);
+		/* IPv6 forwarding is held for an IPv6 masquerade: let it go with the last one */
+		for (i = 0; i < lab->nat.nmasq; i++)
+			v6 |= lab->nat.masq[i].p.family == AF_INET6;
+		if (ret == 0 && !v6)
+			ret = nsnet_state_release_sysctl(x->lab, NSNET_FWD6_KEY, x->err);
 	}
 	free(extra);
 	return ret;
+}
+
+/*
+ * The namespace is not there (ENOENT), or is only the empty mount point of a
+ * creation that crashed before its bind (EINVAL: not a namespace): nothing
+ * inside to delete.
+ */
+static int no_netns(int ret)
+{
+	return ret == -ENOENT || ret == -EINVAL;
 }
 
 static int st_del_route(struct xctx *x, size_t lo, size_t hi)
@@ -332,6 +475,8 @@ static int st_del_route(struct xctx *x, size_t lo, size_t hi)
 		if (o->implicit)
 			continue;
 		ret = handle_open(x, h);
+		if (o->tolerant && no_netns(ret))
+			continue;	/* a rollback: the node never came, nor its routes */
 		if (ret < 0)
 			return ret;
 		r = x->from->nodes[o->a].routes[o->c].r;
@@ -381,8 +526,8 @@ static int st_del_addr(struct xctx *x, size_t lo, size_t hi)
 			const struct nsnet_lab_iface *f = &x->from->nodes[o->a].ifaces[o->b];
 
 			ret = ifindex_in(x, h, f->name, &ifindex);
-			if (ret == -ENODEV)
-				continue;
+			if (ret == -ENODEV || (o->tolerant && no_netns(ret)))
+				continue;	/* gone, or (rollback) its node never came */
 			if (ret < 0)
 				return ret;
 			nsnet_addr_del(h->nl, ifindex, &f->addrs[o->c].p);
@@ -429,6 +574,7 @@ static int st_del_wire(struct xctx *x, size_t lo, size_t hi)
 static int st_del_node(struct xctx *x, size_t lo, size_t hi)
 {
 	size_t i;
+	int ret = 0, r;
 
 	for (i = lo; i < hi; i++) {
 		const struct nsnet_lab_node *n = &x->from->nodes[OP(x, i)->a];
@@ -444,9 +590,12 @@ static int st_del_node(struct xctx *x, size_t lo, size_t hi)
 		h->nsfd = -1;
 		if (have)
 			nsnet_netns_kill(&id, 1);
-		nsnet__netns_del_owned(n->ns, &id, have);
+		r = nsnet__netns_del_owned(n->ns, &id, have);
+		if (r < 0 && ret == 0)
+			ret = nsnet_err_set(x->err, r, "node %s: cannot delete namespace \"%s\": %s",
+					    n->name, n->ns, strerror(-r));
 	}
-	return 0;
+	return ret;
 }
 
 static int st_del_bridge(struct xctx *x, size_t lo, size_t hi)
@@ -526,6 +675,9 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 		const struct nsnet_op *o = OP(x, i);
 		const struct nsnet_lab_bridge *b = &lab->bridges[o->a];
 		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+		const char *host;
+		uint8_t mac[6];
+		uint32_t h;
 
 		a.name = b->name;
 		a.mtu = b->mtu;
@@ -537,6 +689,22 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 		}
 		a.up = 1;
 		a.group = x->group;
+		/*
+		 * A MAC of its own (locally administered, from the lab and bridge
+		 * names): without one the bridge takes its lowest port's, and a
+		 * port coming or going with a converge would change it under the
+		 * nodes' ARP caches (traffic to the host lost for seconds). The
+		 * host's name too: a bridge spanning hosts is one segment.
+		 */
+		host = lab->local >= 0 ? lab->hosts[lab->local].name : "";
+		h = nsnet__hash_strs(x->lab, b->name, host, NULL);
+		mac[0] = 0x02;
+		mac[1] = (uint8_t)(h >> 24);
+		mac[2] = (uint8_t)(h >> 16);
+		mac[3] = (uint8_t)(h >> 8);
+		mac[4] = (uint8_t)h;
+		mac[5] = (uint8_t)nsnet__hash_strs(host, b->name, x->lab, NULL);
+		a.mac = mac;
 		nsnet_link_add_bridge(x->host, &a);
 		if (o->tolerant)
 			nsnet_nl_ignore(x->host, EEXIST, 0);
@@ -1207,9 +1375,21 @@ static int st_add_cmd(struct xctx *x, size_t lo, size_t hi)
 		const char *cmd = n->cmds[o->c];
 		char log[PATH_MAX], file[300];
 		unsigned long long start;
-		int pfd[2], fd;
+		int pfd[2], fd, pids[64];
 		pid_t pid;
 
+		if (o->tolerant) {
+			/* a rollback: start only what is not running (the k-th of its text) */
+			size_t want = 0, before = 0, j;
+
+			for (j = 0; j < n->ncmds; j++)
+				want += !strcmp(n->cmds[j], cmd);
+			for (j = lo; j < i; j++)
+				before += OP(x, j)->a == o->a &&
+					  !strcmp(x->to->nodes[o->a].cmds[OP(x, j)->c], cmd);
+			if (cmd_alive(x, n->name, cmd, pids, 64) + before >= want)
+				continue;
+		}
 		if (pipe2(pfd, O_CLOEXEC) < 0)
 			return nsnet_err_set(x->err, -errno, "pipe: %s", strerror(errno));
 		snprintf(file, sizeof(file), "%s.log", n->name);

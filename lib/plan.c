@@ -457,6 +457,13 @@ static long lookup(const struct nsnet__map *m, const char *k)
 }
 
 
+/* Same IPv4 subnet (a secondary address of the other's subnet, or its primary). */
+static int same_subnet4(const struct nsnet_prefix *a, const struct nsnet_prefix *b)
+{
+	return a->family == AF_INET && b->family == AF_INET && a->plen == b->plen &&
+	       nsnet_prefix_contains(a, b);
+}
+
 /* Addresses of from-iface (fn, fi) vs to-iface (tn, ti); either may be -1. */
 static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struct nsnet_lab *to,
 		       int fn, int fi, int tn, int ti, int recreated, uint8_t *lost)
@@ -464,17 +471,36 @@ static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struc
 {
 	const struct nsnet_lab_iface *ff = fn >= 0 && fi >= 0 ? &from->nodes[fn].ifaces[fi] : NULL;
 	const struct nsnet_lab_iface *tf = tn >= 0 && ti >= 0 ? &to->nodes[tn].ifaces[ti] : NULL;
-	size_t i, j;
+	uint8_t *gone = NULL;	/* per from-address: 1 deleted, 2 taken along with one */
+	size_t i, j, k;
 
 	if (ff) {
+		gone = calloc(ff->naddrs + 1, 1);
+		if (!gone) {
+			c->nomem = 1;
+			return;
+		}
 		for (i = 0; i < ff->naddrs; i++) {
 			int keep = 0;
 
 			for (j = 0; tf && !recreated && j < tf->naddrs && !keep; j++)
 				keep = prefix_eq(&ff->addrs[i].p, &tf->addrs[j].p);
-			if (keep)
+			gone[i] = !keep;
+		}
+		/*
+		 * The kernel deletes an IPv4 subnet's secondary addresses with its
+		 * primary (promote_secondaries is off by default): which one is
+		 * primary is the kernel's order, so any kept address of the subnet
+		 * of a deleted one goes too, and comes back (ADD ignores EEXIST).
+		 */
+		for (i = 0; i < ff->naddrs; i++)
+			for (k = 0; !gone[i] && k < ff->naddrs; k++)
+				if (gone[k] == 1 && same_subnet4(&ff->addrs[k].p, &ff->addrs[i].p))
+					gone[i] = 2;
+		for (i = 0; i < ff->naddrs; i++) {
+			if (!gone[i])
 				continue;
-			if (recreated || !tf)
+			if (recreated || !tf || gone[i] == 2)
 				emit_impl(c, NSNET_OP_DEL, NSNET_OBJ_ADDR, fn, fi, (int)i);
 			else
 				emit(c, NSNET_OP_DEL, NSNET_OBJ_ADDR, fn, fi, (int)i);
@@ -487,11 +513,12 @@ static void plan_addrs(struct pctx *c, const struct nsnet_lab *from, const struc
 			int have = 0;
 
 			for (i = 0; ff && !recreated && i < ff->naddrs && !have; i++)
-				have = prefix_eq(&ff->addrs[i].p, &tf->addrs[j].p);
+				have = !gone[i] && prefix_eq(&ff->addrs[i].p, &tf->addrs[j].p);
 			if (!have)
 				emit(c, NSNET_OP_ADD, NSNET_OBJ_ADDR, tn, ti, (int)j);
 		}
 	}
+	free(gone);
 }
 
 /*
@@ -507,8 +534,15 @@ static int route_lost(const struct nsnet_lab *from, int n, const struct nsnet_ro
 
 	for (j = 0; j < nd->nifaces; j++) {
 		const struct nsnet_lab_iface *f = &nd->ifaces[j];
+		size_t v4 = 0, v4gone = 0;
 
-		if (r->dev[0] && !strcmp(r->dev, f->name) && ifgone[j])
+		/* with an interface's last IPv4 address go the IPv4 routes through it */
+		for (k = 0; k < f->naddrs; k++) {
+			v4 += f->addrs[k].p.family == AF_INET;
+			v4gone += f->addrs[k].p.family == AF_INET && addrgone[aoff[j] + k];
+		}
+		if (r->dev[0] && !strcmp(r->dev, f->name) &&
+		    (ifgone[j] || (r->family == AF_INET && v4 && v4gone == v4)))
 			return 1;
 		for (k = 0; r->gw.family && k < f->naddrs; k++)
 			if ((ifgone[j] || addrgone[aoff[j] + k]) &&
@@ -989,6 +1023,28 @@ int nsnet_plan_inverse(const struct nsnet_plan *p, struct nsnet_plan **out,
 				q->n--;
 		}
 	}
+	/* bridge ports put back while forwards exist: hairpin on them (a NAT rewrite) */
+	if (nat_wanted(q->to) && q->to->nat.nfwd) {
+		int port = 0, nat = 0;
+
+		for (i = 0; i < q->n; i++) {
+			const struct nsnet_op *o = &q->ops[i];
+
+			nat |= o->obj == NSNET_OBJ_NAT;
+			port |= o->obj == NSNET_OBJ_WIRE && o->verb == NSNET_OP_ADD &&
+				q->tw[o->a].kind == NSNET_WIRE_BRIDGE;
+		}
+		if (port && !nat) {
+			struct nsnet_op *n = &q->ops[q->n++];	/* room: p->n + 1 */
+
+			memset(n, 0, sizeof(*n));
+			n->verb = NSNET_OP_MOD;
+			n->obj = NSNET_OBJ_NAT;
+			n->stage = (uint8_t)stage_of(n->verb, n->obj);
+			n->tolerant = 1;
+			n->a = n->b = n->c = n->fa = -1;
+		}
+	}
 	if (q->n)
 		qsort(q->ops, q->n, sizeof(*q->ops), cmp_op);
 	*out = q;
@@ -1144,40 +1200,57 @@ const char *nsnet_plan_fmt(const struct nsnet_plan *p, size_t i, char *buf, size
 	return buf;
 }
 
+/*
+ * @s as a JSON string into @buf: always quoted and terminated; cut to @len
+ * at a character boundary (never inside an escape or a UTF-8 sequence; an
+ * incomplete sequence, e.g. where @s itself was cut, is left out).
+ */
 static size_t json_str(char *buf, size_t len, const char *s)
 {
-	size_t n = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0, el, k;
+	char e[8];
 
-#define PUT(ch) do { if (n + 1 < len) buf[n] = (ch); n++; } while (0)
-	PUT('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			PUT('\\');
-			PUT((char)ch);
-		} else if (ch < 0x20) {
-			char u[8];
-			int k;
-
-			snprintf(u, sizeof(u), "\\u%04x", ch);
-			for (k = 0; u[k]; k++)
-				PUT(u[k]);
-		} else {
-			PUT((char)ch);
-		}
+	if (len < 3) {
+		if (len)
+			*buf = 0;
+		return 0;
 	}
-	PUT('"');
-#undef PUT
-	if (len)
-		buf[n < len ? n : len - 1] = 0;
+	buf[n++] = '"';
+	while (*u) {
+		if (*u == '"' || *u == '\\') {
+			el = (size_t)snprintf(e, sizeof(e), "\\%c", *u);
+		} else if (*u < 0x20) {
+			el = (size_t)snprintf(e, sizeof(e), "\\u%04x", *u);
+		} else if (*u < 0x80) {
+			e[0] = (char)*u;
+			el = 1;
+		} else {
+			el = *u >= 0xf0 ? 4 : *u >= 0xe0 ? 3 : *u >= 0xc0 ? 2 : 0;
+			for (k = 1; k < el; k++)
+				if ((u[k] & 0xc0) != 0x80)
+					el = 0;	/* cut short */
+			if (!el) {
+				u++;
+				continue;
+			}
+			memcpy(e, u, el);
+		}
+		if (n + el + 2 > len)
+			break;		/* the closing quote and NUL must fit */
+		memcpy(buf + n, e, el);
+		n += el;
+		u += *u < 0x80 ? 1 : el;
+	}
+	buf[n++] = '"';
+	buf[n] = 0;
 	return n;
 }
 
 const char *nsnet_plan_fmt_json(const struct nsnet_plan *p, size_t i, char *buf, size_t len)
 {
 	const struct nsnet_op *o = &p->ops[i];
-	char what[700], det[300], q1[1500], q2[700];
+	char what[700], det[300], q1[1400], q2[500];	/* both, quoted, fit in 2048 */
 
 	op_text(p, o, what, sizeof(what), det, sizeof(det));
 	json_str(q1, sizeof(q1), what);

@@ -123,7 +123,8 @@ void nsnet_plan_free(struct nsnet_plan *p);
 
 /* One operation as a line: "+ node red", "- wire red:eth1 -- blue:eth1", "~ …". */
 const char *nsnet_plan_fmt(const struct nsnet_plan *p, size_t i, char *buf, size_t len);
-/* One operation as a JSON object (no newline). */
+/* One operation as a JSON object (no newline); with @len >= 2048 always whole (long
+ * names are cut, at a character boundary). */
 const char *nsnet_plan_fmt_json(const struct nsnet_plan *p, size_t i, char *buf, size_t len);
 
 /* The impairment the lab file gives wire @w (nsnet-lab(5) impair:), NULL: none. */
