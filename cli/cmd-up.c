@@ -158,7 +158,8 @@ int cmd_up(int argc, char **argv)
 		else if (ret == EXIT_USAGE)
 			ret = EXIT_FAIL;
 		/* EEXIST, EOPNOTSUPP: the locked checks refused, nothing was done */
-		if (err.error != -EEXIST && err.error != -EOPNOTSUPP)
+		if (err.error != -EEXIST && err.error != -EOPNOTSUPP &&
+		    !strstr(err.msg, "rollback is incomplete"))
 			msg(was_up ? "up: rolled back; lab \"%s\" is as it was before" :
 				     "up: rolled back; nothing of lab \"%s\" is left", lab->name);
 		goto out;

@@ -816,8 +816,15 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 		struct nsnet_err e2 = { 0 };
 
 		if (roll_back(p, lab->name, &e2) == 0 &&
-		    nsnet_state_log(lab->name, &e2, "converged") == 0)
+		    nsnet_state_log(lab->name, &e2, "converged") == 0) {
 			nsnet_state_unlink(lab->name, "next");
+		} else if (err) {
+			/* the journal still says "converge": the next up finishes the rollback */
+			size_t l = strlen(err->msg);
+
+			snprintf(err->msg + l, sizeof(err->msg) - l, "; the rollback is incomplete "
+				 "(%.120s): the next `nsnet up` finishes it", e2.msg);
+		}
 		goto out;
 	}
 	forget_runtime(p, lab->name);
