@@ -513,6 +513,7 @@ static void set_alias(struct xctx *x, const char *name)
 	a.name = name;
 	a.alias = x->alias;
 	nsnet_link_set(x->host, &a);
+	nsnet_link_quiet(x->host, 0, name);	/* still without carrier: no link-local */
 }
 
 static int st_bridge(struct xctx *x, size_t lo, size_t hi)
@@ -535,8 +536,8 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 			nsnet_link_set(x->host, &a);
 			continue;
 		}
-		a.up = 1;
-		a.group = x->group;
+		a.group = x->group;	/* up after set_alias: a new bridge has carrier */
+		a.mcast_snooping = -1;	/* else it joins 224.0.0.106/ff02::6a: reports flood */
 		nsnet_link_add_bridge(x->host, &a);
 		if (o->tolerant)
 			nsnet_nl_ignore(x->host, EEXIST, 0);
@@ -545,9 +546,16 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 	ret = nsnet_nl_flush(x->host, x->err);
 	if (ret < 0)
 		return ret;
-	for (i = lo; i < hi; i++)
-		if (OP(x, i)->verb == NSNET_OP_ADD)
-			set_alias(x, lab->bridges[OP(x, i)->a].name);
+	for (i = lo; i < hi; i++) {
+		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+
+		if (OP(x, i)->verb != NSNET_OP_ADD)
+			continue;
+		set_alias(x, lab->bridges[OP(x, i)->a].name);
+		a.name = lab->bridges[OP(x, i)->a].name;
+		a.up = 1;
+		nsnet_link_set(x->host, &a);
+	}
 	return nsnet_nl_flush(x->host, x->err);
 }
 
@@ -1040,8 +1048,11 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 			a.up = 1;
 			nsnet_link_set(h->nl, &a);
 		}
-		for (j = 0; j < n->nifaces; j++)
+		for (j = 0; j < n->nifaces; j++) {
+			if (up[ioff[i] + j])	/* new, still down: no link-local */
+				nsnet_link_quiet(h->nl, 0, n->ifaces[j].name);
 			nsnet_link_get_req(h->nl, n->ifaces[j].name, &h->ifs[j]);
+		}
 		ret = nsnet_nl_flush(h->nl, x->err);
 		if (ret < 0)
 			goto out;
