@@ -205,6 +205,9 @@ int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err)
 		nsnet_lab_free(from);
 		return ret;
 	}
+	ret = nsnet_lab_fd_check(lab, err);
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < lab->nnodes; i++)
 		if (nsnet_netns_exists(lab->nodes[i].ns))
 			return nsnet_err_set(err, -EEXIST,

@@ -117,22 +117,32 @@ static int load_host_links(struct xctx *x)
 
 /* ---- namespace handles ------------------------------------------------------------ */
 
-static int handle_open(struct xctx *x, struct nsh *h)
+/* The namespace fd of @h (closed once its node is configured, to save fds). */
+static int handle_nsfd(struct xctx *x, struct nsh *h)
 {
 	int ret;
 
-	if (h->nl)
+	if (h->nsfd >= 0)
 		return 0;
+	h->nsfd = nsnet_netns_open(h->ns, x->err);
 	if (h->nsfd < 0) {
-		h->nsfd = nsnet_netns_open(h->ns, x->err);
-		if (h->nsfd < 0) {
-			ret = h->nsfd;
-			h->nsfd = -1;
-			return ret;
-		}
+		ret = h->nsfd;
+		h->nsfd = -1;
+		return ret;
 	}
+	return 0;
+}
+
+/* Both the namespace fd and the socket of @h. */
+static int handle_open(struct xctx *x, struct nsh *h)
+{
+	int ret = handle_nsfd(x, h);
+
+	if (ret < 0 || h->nl)
+		return ret;
 	return nsnet_nl_open(&h->nl, h->nsfd, x->err);
 }
+
 
 static struct nsh *to_handle(struct xctx *x, int n)
 {
@@ -142,6 +152,38 @@ static struct nsh *to_handle(struct xctx *x, int n)
 static struct nsh *from_handle(struct xctx *x, int n)
 {
 	return &x->h[x->fix[n]];
+}
+
+/*
+ * Sockets of the next nodes st_configure handles (@want), up to NSH_AHEAD,
+ * opened together on one thread; each is closed with its namespace fd when
+ * its node is done, so a large lab holds about one fd per node, not two.
+ */
+#define NSH_AHEAD 256
+
+static int open_ahead(struct xctx *x, const uint8_t *want, size_t from, size_t nnodes)
+{
+	struct nsnet_nl *nl[NSH_AHEAD];
+	struct nsh *hs[NSH_AHEAD];
+	int fds[NSH_AHEAD] = { 0 };
+	size_t i, k = 0;
+	int ret;
+
+	for (i = from; i < nnodes && k < NSH_AHEAD; i++) {
+		struct nsh *h = to_handle(x, (int)i);
+
+		if (!want[i] || h->nl)
+			continue;
+		ret = handle_nsfd(x, h);
+		if (ret < 0)
+			return ret;
+		fds[k] = h->nsfd;
+		hs[k++] = h;
+	}
+	ret = nsnet_nl_open_many(nl, fds, k, x->err);
+	for (i = 0; i < k && ret == 0; i++)
+		hs[i]->nl = nl[i];
+	return ret;
 }
 
 static int handles_init(struct xctx *x)
@@ -608,16 +650,13 @@ static int in_new_ns(size_t i, void *arg)
 	struct xctx *x = c->x;
 	struct nsh *h = to_handle(x, c->nodes[i]);
 	struct stat st;
-	int ret;
 
 	h->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (h->nsfd < 0 || fstat(h->nsfd, &st) < 0)
 		return nsnet_err_set(x->err, -errno, "open new namespace: %s", strerror(errno));
-	ret = nsnet_state_log(x->lab, x->err, "nsino %s %lu %lu", h->ns, (unsigned long)st.st_dev,
-			      (unsigned long)st.st_ino);
-	if (ret < 0)
-		return ret;
-	return nsnet_nl_open(&h->nl, -1, x->err);
+	/* its socket is opened when it is configured (open_ahead): one fd per node until then */
+	return nsnet_state_log(x->lab, x->err, "nsino %s %lu %lu", h->ns, (unsigned long)st.st_dev,
+			       (unsigned long)st.st_ino);
 }
 
 static int st_add_node(struct xctx *x, size_t lo, size_t hi)
@@ -679,7 +718,7 @@ static int add_bridge_wire(struct xctx *x, const struct nsnet_wire *w, int toler
 	master = bridge_index(x, w->bridge[1]);
 	if (master < 0)
 		return master;
-	ret = handle_open(x, h);
+	ret = handle_nsfd(x, h);	/* the peer is made from the host: no socket in the node */
 	if (ret < 0)
 		return ret;
 	a.name = w->host[1];
@@ -761,7 +800,7 @@ static int add_vxlan_wire(struct xctx *x, const struct nsnet_wire *w, int tolera
 		const struct nsnet_lab_iface *f = &n->ifaces[w->iface[0]];
 		struct nsh *h = to_handle(x, w->node[0]);
 
-		ret = handle_open(x, h);
+		ret = handle_nsfd(x, h);
 		if (ret < 0)
 			return ret;
 		a.name = f->name;
@@ -872,7 +911,7 @@ static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 
 			ret = handle_open(x, h0);
 			if (ret == 0)
-				ret = handle_open(x, h1);
+				ret = handle_nsfd(x, h1);
 			if (ret < 0)
 				return ret;
 			a.name = lab->nodes[wi->node[0]].ifaces[wi->iface[0]].name;
@@ -965,7 +1004,7 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 	const struct nsnet_lab *lab = x->to;
 	size_t i, j, k, nnodes = lab ? lab->nnodes : 0, done = 0, total = 0;
 	size_t *start = NULL, *cnt = NULL, *idx = NULL;
-	uint8_t *up = NULL, *isnew = NULL;
+	uint8_t *up = NULL, *isnew = NULL, *want = NULL;
 	size_t *ioff = NULL, nif = 0;
 	char w[300];
 	int ret = 0;
@@ -976,8 +1015,9 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 	cnt = calloc(nnodes + 1, sizeof(*cnt));
 	idx = calloc(hi - lo + 1, sizeof(*idx));
 	isnew = calloc(nnodes + 1, 1);
+	want = calloc(nnodes + 1, 1);
 	ioff = calloc(nnodes + 1, sizeof(*ioff));
-	if (!start || !cnt || !idx || !isnew || !ioff) {
+	if (!start || !cnt || !idx || !isnew || !want || !ioff) {
 		ret = nsnet_err_set(x->err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1021,18 +1061,17 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 
 		for (j = 0; j < lab->nodes[i].nifaces && !any; j++)
 			any = up[ioff[i] + j];
+		want[i] = (uint8_t)any;
 		total += any;
 	}
 	for (i = 0; i < nnodes; i++) {
 		const struct nsnet_lab_node *n = &lab->nodes[i];
 		struct nsh *h = to_handle(x, (int)i);
 		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-		int any = isnew[i] || cnt[i];
-
-		for (j = 0; j < n->nifaces && !any; j++)
-			any = up[ioff[i] + j];
-		if (!any)
+		if (!want[i])
 			continue;
+		if (!h->nl && (ret = open_ahead(x, want, i, nnodes)) < 0)
+			goto out;
 		ret = handle_open(x, h);
 		if (ret < 0)
 			goto out;
@@ -1091,6 +1130,10 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 		ret = nsnet_nl_flush(h->nl, x->err);
 		if (ret < 0)
 			goto out;
+		nsnet_nl_close(h->nl);	/* done: later stages reopen what they need */
+		h->nl = NULL;
+		close(h->nsfd);
+		h->nsfd = -1;
 		progress_step(x, "addresses", ++done, total);
 	}
 out:
@@ -1099,6 +1142,7 @@ out:
 	free(idx);
 	free(up);
 	free(isnew);
+	free(want);
 	free(ioff);
 	return ret;
 }
