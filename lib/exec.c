@@ -64,6 +64,7 @@ struct xctx {
 	int *br_to;			/* ifindex of each to-bridge, 0 unknown */
 	struct nsnet_link_info *hl;	/* host links (for ownership checks), sorted */
 	int nhl;
+	int ipv6;			/* the kernel has IPv6: 1, 0, -1 not known yet */
 	nsnet_progress_fn progress;
 	void *parg;
 	struct nsnet_err *err;
@@ -548,14 +549,25 @@ static int st_del_sysctl(struct xctx *x, size_t lo, size_t hi)
 	return 0;
 }
 
-static void set_alias(struct xctx *x, const char *name)
+/*
+ * Mark a created host link (its creation was acknowledged: it is ours) and
+ * quiet it while it has no carrier yet: no link-local address. In the same
+ * request when the link surely has IPv6 (every request makes a notification,
+ * which costs the kernel a scan of all namespace ids for a veth whose peer is
+ * in a node); alone, tolerating "no IPv6", when its MTU is below IPv6's.
+ */
+static void set_alias(struct xctx *x, const char *name, int mtu)
 {
 	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
 
+	if (x->ipv6 < 0)
+		x->ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
 	a.name = name;
 	a.alias = x->alias;
+	a.quiet = x->ipv6 && (!mtu || mtu >= 1280);
 	nsnet_link_set(x->host, &a);
-	nsnet_link_quiet(x->host, 0, name);	/* still without carrier: no link-local */
+	if (x->ipv6 && !a.quiet)
+		nsnet_link_quiet(x->host, 0, name);
 }
 
 static int st_bridge(struct xctx *x, size_t lo, size_t hi)
@@ -593,7 +605,7 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 
 		if (OP(x, i)->verb != NSNET_OP_ADD)
 			continue;
-		set_alias(x, lab->bridges[OP(x, i)->a].name);
+		set_alias(x, lab->bridges[OP(x, i)->a].name, lab->bridges[OP(x, i)->a].mtu);
 		a.name = lab->bridges[OP(x, i)->a].name;
 		a.up = 1;
 		nsnet_link_set(x->host, &a);
@@ -962,7 +974,7 @@ static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 			continue;
 		for (e = 0; e < 2; e++)
 			if (wi->host[e])
-				set_alias(x, wi->host[e]);
+				set_alias(x, wi->host[e], wi->mtu[e]);
 		if (wi->kind == NSNET_WIRE_VXBR) {
 			ret = add_fdb(x, wi);
 			if (ret < 0)
@@ -1400,7 +1412,7 @@ int nsnet__plan_exec(const struct nsnet_plan *p, const char *lab, nsnet_progress
 		     void *parg, struct nsnet_err *err)
 {
 	struct xctx x = { .p = p, .from = p->from, .to = p->to, .lab = lab, .progress = progress,
-			  .parg = parg, .err = err };
+			  .parg = parg, .err = err, .ipv6 = -1 };
 	size_t i = 0, j, wlo = 0, whi = 0, nlo = 0, nhi = 0;
 	int ret, need_hl = 0;
 

@@ -196,6 +196,17 @@ void nsnet_link_add_vxlan(struct nsnet_nl *nl, const struct nsnet_link_req *a,
 			     a, vx);
 }
 
+/* as `ip link set X addrgenmode none` */
+static void put_quiet(struct nlmsghdr *nlh)
+{
+	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC), *in6;
+
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+}
+
 void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a)
 {
 	struct nlmsghdr *nlh;
@@ -204,6 +215,8 @@ void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a)
 	snprintf(idx, sizeof(idx), "#%d", a->ifindex);
 	nlh = nsnet_nl_req(nl, RTM_NEWLINK, 0, NULL, NULL, "set link %s", a->name ? a->name : idx);
 	nsnet_link_msg(nlh, a);
+	if (a->quiet)
+		put_quiet(nlh);
 	if (a->hairpin) {
 		/* as `ip link set X type bridge_slave hairpin on|off` */
 		struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO), *sd;
@@ -232,17 +245,11 @@ void nsnet_link_del(struct nsnet_nl *nl, int ifindex, const char *name)
 void nsnet_link_msg_quiet(struct nlmsghdr *nlh, int ifindex, const char *name)
 {
 	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-	struct nlattr *af, *in6;
 
 	a.ifindex = ifindex;
 	a.name = ifindex ? NULL : name;
 	nsnet_link_msg(nlh, &a);
-	/* as `ip link set X addrgenmode none` */
-	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
-	in6 = mnl_attr_nest_start(nlh, AF_INET6);
-	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
-	mnl_attr_nest_end(nlh, in6);
-	mnl_attr_nest_end(nlh, af);
+	put_quiet(nlh);
 }
 
 void nsnet_link_quiet(struct nsnet_nl *nl, int ifindex, const char *name)

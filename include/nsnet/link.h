@@ -25,6 +25,8 @@ struct nsnet_link_req {
 	int hairpin;		/* bridge port hairpin mode: 1 on, -1 off, 0 leave (set only) */
 	int mcast_snooping;	/* bridges (add): 1 on, -1 off (no IGMP/MLD joins of its
 				 * own, multicast flooded), 0 kernel default (on) */
+	int quiet;		/* set: as nsnet_link_quiet() in the same request (one
+				 * notification less), for a link known to have IPv6 */
 };
 #define NSNET_LINK_REQ_INIT { .netns_fd = -1 }
 
