@@ -8,9 +8,9 @@
  *   floor up N [--no-bridge]    bridge fbr0 10.0.0.1/16; hosts fh1..fhN: named
  *                               netns + veth (peer made in the netns) on the
  *                               bridge + lo up + address + default route.
- *                               Above 1000 hosts (a bridge holds 1023 ports),
- *                               as nsnet's star: leaf bridges fbr0-K of at most
- *                               1000 hosts, each cabled to the spine fbr0
+ *                               Above 1000 hosts, as nsnet's star: a chain of
+ *                               leaf bridges fbr0-K of at most 400 hosts, each
+ *                               cabled to the one before, the first to fbr0
  *   floor down N                remove them and wait for the links to vanish
  *   floor bridges B             the kernel's cost of B bridges: make B empty
  *                               bridges in one batch, delete them in one group
@@ -37,7 +37,8 @@
 
 #define DIR "/run/netns"
 #define BUFSZ (64 * 1024)
-#define LEAF 1000		/* hosts per leaf bridge above one bridge's worth */
+#define STAR 1000		/* hosts on one bridge at most, as nsnet's star */
+#define LEAF 400		/* hosts per leaf of the chain above that */
 #define GROUP 0x666		/* device group of the floor's bridges and uplinks */
 
 static char buf[BUFSZ], rbuf[256 * 1024];
@@ -206,12 +207,12 @@ static int up(int n, int bridge)
 		done(&host, nlh);
 		flush(&host);
 		br = ifindex_reply;
-		nleaves = n > 1023 ? (n + LEAF - 1) / LEAF : 0;
+		nleaves = n > STAR ? (n + LEAF - 1) / LEAF : 0;
 		leaf = calloc((size_t)nleaves + 1, sizeof(*leaf));
 		for (i = 0; i < nleaves; i++) {
 			struct ifinfomsg *p;
 
-			/* leaf bridge fbr0-K, then its uplink veth fu-K (on the leaf) -- fd-K (on fbr0) */
+			/* leaf bridge fbr0-K, then its uplink veth fu-K (on it) -- fd-K (on the one before) */
 			nlh = msg(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 			ifi(nlh, 0, 1);
 			snprintf(name, sizeof(name), "fbr0-%d", i + 1);
@@ -251,7 +252,7 @@ static int up(int n, int bridge)
 			nlh = msg(&host, RTM_NEWLINK, 0);
 			ifi(nlh, 0, 1);
 			mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-			mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)br);
+			mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)(i ? leaf[i - 1] : br));
 			done(&host, nlh);
 			flush(&host);
 		}
@@ -403,7 +404,7 @@ static int down(int n)
 		unlink(name);
 	}
 	/* the veths die with their namespaces (asynchronously): wait for lo, the bridges, uplinks */
-	nleaves = n > 1023 ? (n + LEAF - 1) / LEAF : 0;
+	nleaves = n > STAR ? (n + LEAF - 1) / LEAF : 0;
 	base = 2 + 3 * nleaves;
 	while (count_links(sk) > base)
 		usleep(2000);

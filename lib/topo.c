@@ -3,10 +3,21 @@
  * Generated topologies (like Mininet's): "star,N", "linear,N", "tree,DEPTH,FANOUT".
  * Builds an unchecked struct nsnet_lab in memory; run nsnet_lab_check() on it.
  *
- * A star larger than a Linux bridge (nsnet__bridge_port_max() ports) becomes
- * a switch fabric: leaf bridges br0-1, br0-2, … of at most 1000 hosts each,
- * cabled to the spine br0, which keeps the host's address; one subnet, so
- * every host still reaches every other.
+ * A star of more than 1000 hosts, or more than a Linux bridge holds
+ * (nsnet__bridge_port_max() ports), becomes a switch fabric: a chain of leaf
+ * bridges br0-1, br0-2, … of at most 400 hosts each, br0-1 cabled to br0
+ * (which keeps the host's address), each further leaf to the one before; one
+ * subnet, so every host still reaches every other.
+ *
+ * Why these numbers and a chain, not a spine with every leaf under it: a
+ * bridge floods a broadcast (an ARP request) to all its ports at once, and
+ * every copy a veth delivers waits in the CPU's backlog until the next pass,
+ * which drops what exceeds net.core.netdev_max_backlog (1000 by default).
+ * Under a spine, all leaves flood in the same pass: a broadcast reaches about
+ * 1000 hosts and ARP fails for the others. Along a chain, one pass holds the
+ * copies of at most two leaves (a broadcast from a leaf goes both ways):
+ * 2 * (400 + 1) fits, with room for other traffic; a single bridge of 1000
+ * hosts floods 999 copies.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,7 +30,8 @@
 #include "lab-int.h"
 
 #define TOPO_MAX 65000		/* hosts or bridges; the subnet is a /16 or larger */
-#define LEAF_MAX 1000		/* hosts on a leaf bridge of a star fabric */
+#define STAR_MAX 1000		/* hosts of a star on one bridge: a broadcast fits the backlog */
+#define LEAF_MAX 400		/* hosts on a leaf of a star's chain: two leaves fit the backlog */
 
 struct topo {
 	struct nsnet_lab *lab;
@@ -140,12 +152,14 @@ static int parse_num(const char *s, const char **end, unsigned long *v)
 static unsigned long fabric_leaves(unsigned long n)
 {
 	unsigned long max = (unsigned long)nsnet__bridge_port_max();
-	unsigned long leaf = max - 1 < LEAF_MAX ? max - 1 : LEAF_MAX;	/* one port: the uplink */
+	unsigned long leaf = max - 2 < LEAF_MAX ? max - 2 : LEAF_MAX;	/* two ports: the chain */
 
-	return n > max ? (n + leaf - 1) / leaf : 0;
+	if (n <= max && n <= STAR_MAX)
+		return 0;
+	return leaf ? (n + leaf - 1) / leaf : ~0ul;
 }
 
-/* Spine br0 (the host's address), leaves br0-1..br0-K, hosts spread evenly over the leaves. */
+/* br0 (the host's address), then the chain of leaves br0-1..br0-K, hosts spread evenly. */
 static int build_fabric(struct topo *t, unsigned long n)
 {
 	unsigned long k = fabric_leaves(n), i;
@@ -155,7 +169,7 @@ static int build_fabric(struct topo *t, unsigned long n)
 		return ret;
 	t->lab->bridges[0].subnet = t->net;
 	for (i = 1; i <= k; i++)
-		if ((ret = add_bridge_fmt(t, "br0-%lu", i, 0)) || (ret = add_link(t, i, 0)))
+		if ((ret = add_bridge_fmt(t, "br0-%lu", i, 0)) || (ret = add_link(t, i, i - 1)))
 			return ret;
 	/* host i (0-based) on leaf 1 + i*k/n: blocks of n/k or n/k + 1 hosts */
 	for (i = 0; i < n; i++)
@@ -276,10 +290,13 @@ int nsnet_lab_topo(const char *spec, struct nsnet_lab **out, struct nsnet_err *e
 	if (hosts > TOPO_MAX || bridges > TOPO_MAX)
 		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": more than %d %s", spec,
 				     TOPO_MAX, hosts > TOPO_MAX ? "hosts" : "bridges");
-	if (kind == 0 && fabric_leaves(a) > (unsigned long)nsnet__bridge_port_max())
-		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": a fabric needs %lu leaf "
-				     "bridges, more than its spine holds (%d ports)", spec,
-				     fabric_leaves(a), nsnet__bridge_port_max());
+	if (kind == 0 && fabric_leaves(a) == ~0ul)
+		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": with bridges of %d ports, "
+				     "a chain of leaf bridges has no port left for hosts", spec,
+				     nsnet__bridge_port_max());
+	if (kind == 0 && fabric_leaves(a) >= TOPO_MAX)
+		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": more than %d bridges",
+				     spec, TOPO_MAX);
 	t.lab = calloc(1, sizeof(*t.lab));
 	if (!t.lab)
 		return nsnet_err_set(err, -ENOMEM, "out of memory");

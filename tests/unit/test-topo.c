@@ -125,27 +125,32 @@ static void test_big(void)
 static void test_fabric(void)
 {
 	struct nsnet_err e = { 0 };
-	struct nsnet_lab *lab = topo("star,1023", &e);
+	struct nsnet_lab *lab = topo("star,1000", &e);
 	char b[64];
 	size_t i;
 	int ok = 1;
 
-	CHECK(lab && lab->nbridges == 1 && lab->nnodes == 1023, "star,1023: one bridge (%s)", e.msg);
+	CHECK(lab && lab->nbridges == 1 && lab->nnodes == 1000, "star,1000: one bridge (%s)", e.msg);
+	nsnet_lab_free(lab);
+	lab = topo("star,1001", &e);
+	CHECK(lab && lab->nbridges == 4 && lab->nnodes == 1001,
+	      "star,1001: a broadcast to 1000 others would overflow the backlog: 3 leaves (%s)",
+	      e.msg);
 	nsnet_lab_free(lab);
 	lab = topo("star,10000", &e);
-	CHECK(lab && lab->nbridges == 11 && lab->nlinks == 10 && lab->nnodes == 10000,
-	      "star,10000: spine + 10 leaves (%s)", e.msg);
+	CHECK(lab && lab->nbridges == 26 && lab->nlinks == 25 && lab->nnodes == 10000,
+	      "star,10000: br0 + a chain of 25 leaves (%s)", e.msg);
 	if (lab) {
 		for (i = 0; i < lab->nlinks; i++)
 			ok &= lab->links[i].end[0].bridge_idx == (int)i + 1 &&
-			      lab->links[i].end[1].bridge_idx == 0;
+			      lab->links[i].end[1].bridge_idx == (int)i;
 		CHECK(ok && !strcmp(lab->bridges[0].name, "br0") &&
-		      !strcmp(lab->bridges[10].name, "br0-10") && !lab->bridges[1].naddrs,
-		      "leaves br0-1..br0-10 cabled to br0, which alone has an address");
+		      !strcmp(lab->bridges[25].name, "br0-25") && !lab->bridges[1].naddrs,
+		      "br0-1 cabled to br0, br0-K to br0-(K-1); only br0 has an address");
 		CHECK(lab->nodes[0].ifaces[0].bridge_idx == 1 &&
-		      lab->nodes[9999].ifaces[0].bridge_idx == 10 &&
-		      lab->nodes[999].ifaces[0].bridge_idx == 1 &&
-		      lab->nodes[1000].ifaces[0].bridge_idx == 2, "1000 hosts per leaf");
+		      lab->nodes[9999].ifaces[0].bridge_idx == 25 &&
+		      lab->nodes[399].ifaces[0].bridge_idx == 1 &&
+		      lab->nodes[400].ifaces[0].bridge_idx == 2, "400 hosts per leaf");
 		CHECK(!strcmp(ip(&lab->nodes[9999].ifaces[0], b), "10.0.39.17/16") &&
 		      !strcmp(lab->nodes[9999].routes[0].text, "default via 10.0.0.1"),
 		      "h10000 %s, default via the spine", b);
@@ -163,13 +168,19 @@ static void test_fabric(void)
 		for (i = 0; i < lab->nnodes; i++)
 			per[lab->nodes[i].ifaces[0].bridge_idx]++;
 		CHECK(!per[0] && per[1] == 8 && per[2] == 7 && per[3] == 8 && per[4] == 7,
-		      "spread evenly: %zu %zu %zu %zu", per[1], per[2], per[3], per[4]);
+		      "spread evenly, at most 8 (10 ports, 2 for the chain): %zu %zu %zu %zu",
+		      per[1], per[2], per[3], per[4]);
 	}
 	nsnet_lab_free(lab);
+	lab = topo("star,1000", &e);
+	CHECK(lab && lab->nbridges == 126, "limit 10: star,1000 is a chain of 125 leaves (%s)",
+	      e.msg);
+	nsnet_lab_free(lab);
+	setenv("NSNET_BRIDGE_PORT_MAX", "2", 1);
 	lab = (void *)1;
-	CHECK(nsnet_lab_topo("star,91", &lab, &e) == -EINVAL && !lab &&
-	      strstr(e.msg, "needs 11 leaf bridges, more than its spine holds (10 ports)"),
-	      "limit 10: star,91 refused: %s", e.msg);
+	CHECK(nsnet_lab_topo("star,3", &lab, &e) == -EINVAL && !lab &&
+	      strstr(e.msg, "no port left for hosts"), "limit 2: star,3 refused: %s", e.msg);
+	setenv("NSNET_BRIDGE_PORT_MAX", "10", 1);
 	lab = topo("tree,2,10", &e);
 	CHECK(!lab && strstr(e.msg, "bridges.s2: 11 ports"), "limit 10: tree,2,10: %s", e.msg);
 	unsetenv("NSNET_BRIDGE_PORT_MAX");
