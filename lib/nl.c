@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* rtnetlink socket per namespace, request batching, ACK + extended ACK collection. */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,11 +48,23 @@ struct nsnet_nl {
 static __thread char scratch[NSNET_NL_MSG_MAX + 256] __attribute__((aligned(8)));
 
 static __thread char *recv_buf;
+static pthread_key_t recv_key;
+static pthread_once_t recv_once = PTHREAD_ONCE_INIT;
 
+static void recv_key_init(void)
+{
+	pthread_key_create(&recv_key, free);
+}
+
+/* One receive buffer per thread, freed when the thread ends (a worker thread of down…). */
 static char *get_recv_buf(void)
 {
-	if (!recv_buf)
+	if (!recv_buf) {
 		recv_buf = malloc(RECV_BUF);
+		pthread_once(&recv_once, recv_key_init);
+		if (recv_buf)
+			pthread_setspecific(recv_key, recv_buf);
+	}
 	return recv_buf;
 }
 
