@@ -7,8 +7,13 @@
  *
  *   floor up N [--no-bridge]    bridge fbr0 10.0.0.1/16; hosts fh1..fhN: named
  *                               netns + veth (peer made in the netns) on the
- *                               bridge + lo up + address + default route
+ *                               bridge + lo up + address + default route.
+ *                               Above 1000 hosts, as nsnet's star: a chain of
+ *                               leaf bridges fbr0-K of at most 400 hosts, each
+ *                               cabled to the one before, the first to fbr0
  *   floor down N                remove them and wait for the links to vanish
+ *   floor bridges B             the kernel's cost of B bridges: make B empty
+ *                               bridges in one batch, delete them in one group
  *
  * Must run inside a throwaway sandbox (bench/run.sh makes one).
  */
@@ -32,6 +37,9 @@
 
 #define DIR "/run/netns"
 #define BUFSZ (64 * 1024)
+#define STAR 1000		/* hosts on one bridge at most, as nsnet's star */
+#define LEAF 400		/* hosts per leaf of the chain above that */
+#define GROUP 0x666		/* device group of the floor's bridges and uplinks */
 
 static char buf[BUFSZ], rbuf[256 * 1024];
 static unsigned seq = 1;
@@ -128,6 +136,26 @@ static struct ifinfomsg *ifi(struct nlmsghdr *nlh, int index, int up)
 	return i;
 }
 
+/* Quiet, as nsnet's labs: no multicast snooping on the bridges ... */
+static void snoop_off(struct nlmsghdr *nlh)
+{
+	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+
+	mnl_attr_put_u8(nlh, IFLA_BR_MCAST_SNOOPING, 0);
+	mnl_attr_nest_end(nlh, data);
+}
+
+/* ... and no IPv6 link-local addresses (set before the link is up) */
+static void no_ll(struct nlmsghdr *nlh)
+{
+	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC), *in6;
+
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -148,7 +176,15 @@ static int up(int n, int bridge)
 	struct rtmsg *rtm;
 	uint32_t a;
 	char name[64];
+	int nleaves = 0, *leaf = NULL, fd0;
 
+	/* the sandbox's own default (nsnet, on a real host, sets each link instead) */
+	fd0 = open("/proc/sys/net/ipv6/conf/default/addr_gen_mode", O_WRONLY | O_CLOEXEC);
+	if (fd0 >= 0) {
+		if (write(fd0, "1", 1) != 1)
+			perror("floor: addr_gen_mode");
+		close(fd0);
+	}
 	mkdir(DIR, 0755);
 	if (mount("", DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
 		mount(DIR, DIR, "none", MS_BIND | MS_REC, NULL);
@@ -159,8 +195,10 @@ static int up(int n, int bridge)
 		nlh = msg(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 		ifi(nlh, 0, 1);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, "fbr0");
+		mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);
 		li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+		snoop_off(nlh);
 		mnl_attr_nest_end(nlh, li);
 		done(&host, nlh);
 		nlh = msg(&host, RTM_GETLINK, 0);
@@ -169,6 +207,55 @@ static int up(int n, int bridge)
 		done(&host, nlh);
 		flush(&host);
 		br = ifindex_reply;
+		nleaves = n > STAR ? (n + LEAF - 1) / LEAF : 0;
+		leaf = calloc((size_t)nleaves + 1, sizeof(*leaf));
+		for (i = 0; i < nleaves; i++) {
+			struct ifinfomsg *p;
+
+			/* leaf bridge fbr0-K, then its uplink veth fu-K (on it) -- fd-K (on the one before) */
+			nlh = msg(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+			ifi(nlh, 0, 1);
+			snprintf(name, sizeof(name), "fbr0-%d", i + 1);
+			mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+			mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);
+			li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+			mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+			snoop_off(nlh);
+			mnl_attr_nest_end(nlh, li);
+			done(&host, nlh);
+			nlh = msg(&host, RTM_GETLINK, 0);
+			ifi(nlh, 0, 0);
+			mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+			done(&host, nlh);
+			flush(&host);
+			leaf[i] = ifindex_reply;
+			nlh = msg(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+			ifi(nlh, 0, 1);
+			snprintf(name, sizeof(name), "fu-%d", i + 1);
+			mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+			mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);
+			mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)leaf[i]);
+			li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+			mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+			data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+			peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+			p = mnl_nlmsg_get_payload_tail(nlh);
+			memset(p, 0, sizeof(*p));
+			nlh->nlmsg_len += NLMSG_ALIGN(sizeof(*p));
+			snprintf(name, sizeof(name), "fd-%d", i + 1);
+			mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+			mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);
+			mnl_attr_nest_end(nlh, peer);
+			mnl_attr_nest_end(nlh, data);
+			mnl_attr_nest_end(nlh, li);
+			done(&host, nlh);
+			nlh = msg(&host, RTM_NEWLINK, 0);
+			ifi(nlh, 0, 1);
+			mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+			mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)(i ? leaf[i - 1] : br));
+			done(&host, nlh);
+			flush(&host);
+		}
 		nlh = msg(&host, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 		ifa->ifa_family = AF_INET;
@@ -192,7 +279,6 @@ static int up(int n, int bridge)
 			return 1;
 		}
 		close(fd);
-		node[i] = sock();
 		nsfd[i] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		setns(self, CLONE_NEWNET);
 	}
@@ -204,8 +290,9 @@ static int up(int n, int bridge)
 		ifi(nlh, 0, 1);
 		snprintf(name, sizeof(name), "fv%d", i + 1);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-		if (br)
-			mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)br);
+		if (br)	/* host i (0-based) on leaf i*K/n, as nsnet spreads them */
+			mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)(nleaves ?
+					 leaf[(long)i * nleaves / n] : br));
 		li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -225,11 +312,22 @@ static int up(int n, int bridge)
 	flush(&host);
 	/* per node: lo up + find eth0; then eth0 up, address, default route */
 	for (i = 0; i < n; i++) {
-		struct batch b = { node[i], 0, 0 };
+		struct batch b;
+
+		/* the node's socket, opened inside it now: one fd per node until here */
+		setns(nsfd[i], CLONE_NEWNET);
+		node[i] = sock();
+		setns(self, CLONE_NEWNET);
+		b = (struct batch){ node[i], 0, 0 };
 		uint32_t gw = htonl(0x0a000001);
 
 		nlh = msg(&b, RTM_NEWLINK, 0);
 		ifi(nlh, 1, 1);
+		done(&b, nlh);
+		nlh = msg(&b, RTM_NEWLINK, 0);
+		ifi(nlh, 0, 0);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+		no_ll(nlh);
 		done(&b, nlh);
 		nlh = msg(&b, RTM_GETLINK, 0);
 		ifi(nlh, 0, 0);
@@ -263,6 +361,7 @@ static int up(int n, int bridge)
 	mnl_socket_close(host.sk);
 	free(node);
 	free(nsfd);
+	free(leaf);
 	return 0;
 }
 
@@ -297,25 +396,62 @@ static int down(int n)
 	struct batch b = { sk, 0, 0 };
 	struct nlmsghdr *nlh;
 	char name[64];
-	int i, base;
+	int i, base, nleaves;
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), DIR "/fh%d", i + 1);
 		umount2(name, MNT_DETACH);
 		unlink(name);
 	}
-	/* the veths die with their namespaces (asynchronously): wait for lo + fbr0 only */
-	base = 2;
+	/* the veths die with their namespaces (asynchronously): wait for lo, the bridges, uplinks */
+	nleaves = n > STAR ? (n + LEAF - 1) / LEAF : 0;
+	base = 2 + 3 * nleaves;
 	while (count_links(sk) > base)
 		usleep(2000);
 	nlh = msg(&b, RTM_DELLINK, 0);
 	ifi(nlh, 0, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, "fbr0");
+	mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);	/* bridges and uplinks, one batch */
 	done(&b, nlh);
-	b.n = b.n;	/* a missing bridge (--no-bridge) is fine */
+	b.n = b.n;	/* none (--no-bridge) is fine */
 	if (mnl_socket_sendto(sk, buf, b.off) >= 0)
 		mnl_socket_recvfrom(sk, rbuf, sizeof(rbuf));
 	mnl_socket_close(sk);
+	return 0;
+}
+
+/* B empty bridges made in one batch, then deleted as one group: seconds of each on stdout. */
+static int bridges(int n)
+{
+	struct batch b = { sock(), 0, 0 };
+	struct nlmsghdr *nlh;
+	struct nlattr *li;
+	char name[64];
+	double t0 = now(), t1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		nlh = msg(&b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+		ifi(nlh, 0, 1);
+		snprintf(name, sizeof(name), "fb%d", i + 1);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);
+		li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+		snoop_off(nlh);
+		mnl_attr_nest_end(nlh, li);
+		done(&b, nlh);
+		if (b.off + 4096 > BUFSZ || b.n >= 500)
+			flush(&b);
+	}
+	flush(&b);
+	t1 = now();
+	nlh = msg(&b, RTM_DELLINK, 0);
+	ifi(nlh, 0, 0);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, GROUP);
+	done(&b, nlh);
+	flush(&b);
+	printf("%.3f %.3f\n", t1 - t0, now() - t1);
+	mnl_socket_close(b.sk);
 	return 0;
 }
 
@@ -325,12 +461,14 @@ int main(int argc, char **argv)
 	int n, ret;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: floor up|down N [--no-bridge]\n");
+		fprintf(stderr, "usage: floor up|down N [--no-bridge] | floor bridges B\n");
 		return 2;
 	}
 	n = atoi(argv[2]);
 	if (!strcmp(argv[1], "up"))
 		ret = up(n, !(argc > 3 && !strcmp(argv[3], "--no-bridge")));
+	else if (!strcmp(argv[1], "bridges"))
+		ret = bridges(n);
 	else
 		ret = down(n);
 	fprintf(stderr, "floor %s %d: %.3f s\n", argv[1], n, now() - t0);

@@ -23,6 +23,8 @@ void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int report(const char *what, const struct nsnet_err *err);
 /* JSON string with quotes and escapes. */
 void json_str(FILE *f, const char *s);
+/* Raise RLIMIT_NOFILE to at least @need where allowed (large labs). */
+void raise_nofile(size_t need);
 
 typedef int (*cmd_fn)(int argc, char **argv);
 

@@ -135,6 +135,7 @@ int cmd_up(int argc, char **argv)
 	ret = lab_from_args(file, topo, &lab, &src, &text);
 	if (ret)
 		return ret;
+	raise_nofile(nsnet_lab_fds(lab));	/* a namespace handle per node, and some */
 	was_up = nsnet_state_exists(lab->name);
 	/* (a converge makes its read-only checks under the lab's lock) */
 	if (!was_up && nsnet_lab_preflight(lab, &err) < 0) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 
@@ -62,4 +63,31 @@ void json_str(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+/*
+ * At least @need open files if the system lets us: the soft limit up to the
+ * hard one, the hard one too if privileged (CAP_SYS_RESOURCE), never above
+ * fs.nr_open. A failure is left to the library's check to report.
+ */
+void raise_nofile(size_t need)
+{
+	struct rlimit rl;
+	unsigned long nr_open = 0;
+	FILE *f;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		f = fopen("/proc/sys/fs/nr_open", "re");
+		if (f) {
+			if (fscanf(f, "%lu", &nr_open) != 1)
+				nr_open = 0;
+			fclose(f);
+		}
+		rl.rlim_max = nr_open && nr_open < need ? nr_open : need;
+	}
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
 }

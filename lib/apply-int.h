@@ -38,3 +38,23 @@ uint32_t nsnet__cmd_hash(const char *cmd);
  * is the empty mode-0 file of a creation that crashed before the bind.
  */
 int nsnet__netns_del_owned(const char *ns, const struct nsnet_nsid *id, int have_id);
+
+/* Journal lookups for `down` (lib/teardown.c): sorted once, O(log n) each. */
+struct nsnet__jindex {
+	struct nsnet__jent *links, *inos;	/* "link NAME", "nsino NAME DEV INO" lines */
+	size_t nlinks, ninos;
+	char **lines;
+};
+/* Index @lines (kept, not copied). 0 or -ENOMEM. */
+int nsnet__jindex_init(struct nsnet__jindex *x, char **lines, int n);
+void nsnet__jindex_free(struct nsnet__jindex *x);
+/* 1 if a "link @name" line is journaled. */
+int nsnet__jindex_link(const struct nsnet__jindex *x, const char *name);
+/* 1 and *id from the last "nsino @ns" line, 0 if none. */
+int nsnet__jindex_ino(const struct nsnet__jindex *x, const char *ns, struct nsnet_nsid *id);
+/*
+ * Unbind namespaces @names (each if ours by the journal: nsnet__netns_del_owned),
+ * on several threads; @progress is called from the calling thread only.
+ */
+void nsnet__netns_del_journaled(const struct nsnet__jindex *x, const char *const *names, size_t n,
+				nsnet_progress_fn progress, void *parg);

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,13 +81,6 @@ static const char *where(const struct nsnet_lab *lab, const struct nsnet_loc *lo
 			 size_t len)
 {
 	return nsnet_lab_where(lab, loc, buf, len);
-}
-
-static void progress_step(nsnet_progress_fn fn, void *arg, const char *phase, size_t done,
-			  size_t total)
-{
-	if (fn && (done == total || (done & 63) == 0))
-		fn(phase, done, total, arg);
 }
 
 /* ---- names on the host -------------------------------------------------------- */
@@ -211,6 +205,9 @@ int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err)
 		nsnet_lab_free(from);
 		return ret;
 	}
+	ret = nsnet_lab_fd_check(lab, err);
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < lab->nnodes; i++)
 		if (nsnet_netns_exists(lab->nodes[i].ns))
 			return nsnet_err_set(err, -EEXIST,
@@ -909,6 +906,7 @@ out_unlock:
 struct journal {
 	char **lines;
 	int n;
+	struct nsnet__jindex x;	/* sorted "link" and "nsino" lines */
 };
 
 /*
@@ -937,20 +935,7 @@ static void kill_procs(const struct journal *j, const struct nsnet_nsid *ids, si
 
 static int recorded_ino(const struct journal *j, const char *ns, struct nsnet_nsid *id)
 {
-	char name[300];
-	int i;
-
-	for (i = j->n - 1; i >= 0; i--) {	/* a node recreated by a converge: the last */
-		unsigned long dev, ino;
-
-		if (sscanf(j->lines[i], "nsino %299s %lu %lu", name, &dev, &ino) == 3 &&
-		    !strcmp(name, ns)) {
-			id->dev = dev;
-			id->ino = ino;
-			return 1;
-		}
-	}
-	return 0;
+	return nsnet__jindex_ino(&j->x, ns, id);	/* a node recreated by a converge: the last */
 }
 
 int nsnet__netns_del_owned(const char *ns, const struct nsnet_nsid *id, int have_id)
@@ -981,19 +966,16 @@ int nsnet__netns_del_owned(const char *ns, const struct nsnet_nsid *id, int have
 
 static void del_namespaces(const struct journal *j, nsnet_progress_fn progress, void *parg)
 {
-	int i, total = 0, done = 0;
+	const char **names = calloc((size_t)j->n + 1, sizeof(*names));
+	size_t n = 0;
+	int i;
 
-	for (i = 0; i < j->n; i++)
-		total += !strncmp(j->lines[i], "ns ", 3);
-	for (i = 0; i < j->n; i++) {
-		const char *ns = j->lines[i] + 3;
-		struct nsnet_nsid id;
-
-		if (strncmp(j->lines[i], "ns ", 3))
-			continue;
-		progress_step(progress, parg, "namespaces", (size_t)++done, (size_t)total);
-		nsnet__netns_del_owned(ns, &id, recorded_ino(j, ns, &id));
-	}
+	for (i = 0; i < j->n && names; i++)
+		if (!strncmp(j->lines[i], "ns ", 3))
+			names[n++] = j->lines[i] + 3;
+	if (names)
+		nsnet__netns_del_journaled(&j->x, names, n, progress, parg);
+	free(names);
 }
 
 /*
@@ -1035,12 +1017,7 @@ static void del_node_tunnels(const struct journal *j)
 
 static int journaled_link(const struct journal *j, const char *name)
 {
-	int i;
-
-	for (i = 0; i < j->n; i++)
-		if (!strncmp(j->lines[i], "link ", 5) && !strcmp(j->lines[i] + 5, name))
-			return 1;
-	return 0;
+	return nsnet__jindex_link(&j->x, name);
 }
 
 /*
@@ -1143,9 +1120,27 @@ out:
 	return ret;
 }
 
+struct group_job {
+	const char *name;
+	const struct journal *j;
+	int ret;
+	struct nsnet_err err;
+};
+
+static void *group_main(void *p)
+{
+	struct group_job *g = p;
+
+	g->ret = del_link_group(g->name, g->j, &g->err);
+	return NULL;
+}
+
 static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 		       struct nsnet_err *err)
 {
+	struct group_job g = { 0 };
+	pthread_t gt;
+	int gstarted;
 	struct journal j = { 0 };
 	struct nsnet_nsid *ids = NULL;
 	size_t nids = 0;
@@ -1158,7 +1153,7 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 	if (j.n < 0)
 		return j.n;
 	ids = calloc((size_t)j.n + 1, sizeof(*ids));
-	if (!ids) {
+	if (!ids || nsnet__jindex_init(&j.x, j.lines, j.n) < 0) {
 		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1186,11 +1181,22 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 				goto out;
 		}
 	}
-	ret = del_link_group(name, &j, err);
-	if (ret < 0)
-		goto out;
+	/* the link group goes while the namespaces are unbound: both wait on RCU */
+	g.name = name;
+	g.j = &j;
+	gstarted = pthread_create(&gt, NULL, group_main, &g) == 0;
+	if (!gstarted)
+		group_main(&g);
 	del_node_tunnels(&j);
 	del_namespaces(&j, progress, parg);
+	if (gstarted)
+		pthread_join(gt, NULL);
+	ret = g.ret;
+	if (ret < 0) {
+		if (err)
+			*err = g.err;
+		goto out;
+	}
 	if (ret == 0) {
 		ret = del_links(name, &j, err);
 		if (ret < 0)
@@ -1199,6 +1205,7 @@ static int down_locked(const char *name, nsnet_progress_fn progress, void *parg,
 	ret = nsnet_state_remove(name, err);
 out:
 	free(ids);
+	nsnet__jindex_free(&j.x);
 	nsnet_strv_free(j.lines);
 	return ret;
 }

@@ -384,6 +384,36 @@ static int check_links(struct cctx *c)
 	return 0;
 }
 
+/* A Linux bridge holds at most nsnet__bridge_port_max() ports: count them per bridge. */
+static int check_ports(struct cctx *c)
+{
+	struct nsnet_lab *lab = c->lab;
+	size_t *ports, i, j;
+	int max = nsnet__bridge_port_max(), ret = 0, e;
+	struct pn p1;
+
+	if (!lab->nbridges)
+		return 0;
+	ports = calloc(lab->nbridges, sizeof(*ports));
+	if (!ports)
+		return nomem(c);
+	for (i = 0; i < lab->nnodes; i++)
+		for (j = 0; j < lab->nodes[i].nifaces; j++)
+			if (lab->nodes[i].ifaces[j].kind == NSNET_IFACE_BRIDGE)
+				ports[lab->nodes[i].ifaces[j].bridge_idx]++;
+	for (i = 0; i < lab->nlinks; i++)
+		if (lab->links[i].end[0].bridge_idx >= 0 && lab->links[i].end[1].bridge_idx >= 0)
+			for (e = 0; e < 2; e++)
+				ports[lab->links[i].end[e].bridge_idx]++;
+	for (i = 0; i < lab->nbridges && !ret; i++)
+		if (ports[i] > (size_t)max)
+			ret = cerr(c, &lab->bridges[i].loc, "bridges.%s: %zu ports (node interfaces "
+				   "and bridge links on it), more than a Linux bridge holds (%d)",
+				   pn(lab->bridges[i].name, &p1), ports[i], max);
+	free(ports);
+	return ret;
+}
+
 static void describe(struct cctx *c, long owner, char *buf, size_t len)
 {
 	const struct owner *o = &c->owners[owner];
@@ -959,6 +989,8 @@ int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 	ret = check_names(&c);
 	if (!ret)
 		ret = check_links(&c);
+	if (!ret)
+		ret = check_ports(&c);
 	if (!ret)
 		ret = check_addrs(&c);
 	if (!ret)

@@ -64,6 +64,7 @@ struct xctx {
 	int *br_to;			/* ifindex of each to-bridge, 0 unknown */
 	struct nsnet_link_info *hl;	/* host links (for ownership checks), sorted */
 	int nhl;
+	int ipv6;			/* the kernel has IPv6: 1, 0, -1 not known yet */
 	nsnet_progress_fn progress;
 	void *parg;
 	struct nsnet_err *err;
@@ -174,22 +175,32 @@ static int load_host_links(struct xctx *x)
 
 /* ---- namespace handles ------------------------------------------------------------ */
 
-static int handle_open(struct xctx *x, struct nsh *h)
+/* The namespace fd of @h (closed once its node is configured, to save fds). */
+static int handle_nsfd(struct xctx *x, struct nsh *h)
 {
 	int ret;
 
-	if (h->nl)
+	if (h->nsfd >= 0)
 		return 0;
+	h->nsfd = nsnet_netns_open(h->ns, x->err);
 	if (h->nsfd < 0) {
-		h->nsfd = nsnet_netns_open(h->ns, x->err);
-		if (h->nsfd < 0) {
-			ret = h->nsfd;
-			h->nsfd = -1;
-			return ret;
-		}
+		ret = h->nsfd;
+		h->nsfd = -1;
+		return ret;
 	}
+	return 0;
+}
+
+/* Both the namespace fd and the socket of @h. */
+static int handle_open(struct xctx *x, struct nsh *h)
+{
+	int ret = handle_nsfd(x, h);
+
+	if (ret < 0 || h->nl)
+		return ret;
 	return nsnet_nl_open(&h->nl, h->nsfd, x->err);
 }
+
 
 static struct nsh *to_handle(struct xctx *x, int n)
 {
@@ -199,6 +210,38 @@ static struct nsh *to_handle(struct xctx *x, int n)
 static struct nsh *from_handle(struct xctx *x, int n)
 {
 	return &x->h[x->fix[n]];
+}
+
+/*
+ * Sockets of the next nodes st_configure handles (@want), up to NSH_AHEAD,
+ * opened together on one thread; each is closed with its namespace fd when
+ * its node is done, so a large lab holds about one fd per node, not two.
+ */
+#define NSH_AHEAD 256
+
+static int open_ahead(struct xctx *x, const uint8_t *want, size_t from, size_t nnodes)
+{
+	struct nsnet_nl *nl[NSH_AHEAD];
+	struct nsh *hs[NSH_AHEAD];
+	int fds[NSH_AHEAD] = { 0 };
+	size_t i, k = 0;
+	int ret;
+
+	for (i = from; i < nnodes && k < NSH_AHEAD; i++) {
+		struct nsh *h = to_handle(x, (int)i);
+
+		if (!want[i] || h->nl)
+			continue;
+		ret = handle_nsfd(x, h);
+		if (ret < 0)
+			return ret;
+		fds[k] = h->nsfd;
+		hs[k++] = h;
+	}
+	ret = nsnet_nl_open_many(nl, fds, k, x->err);
+	for (i = 0; i < k && ret == 0; i++)
+		hs[i]->nl = nl[i];
+	return ret;
 }
 
 static int handles_init(struct xctx *x)
@@ -655,13 +698,25 @@ static int st_del_sysctl(struct xctx *x, size_t lo, size_t hi)
 	return 0;
 }
 
-static void set_alias(struct xctx *x, const char *name)
+/*
+ * Mark a created host link (its creation was acknowledged: it is ours) and
+ * quiet it while it has no carrier yet: no link-local address. In the same
+ * request when the link surely has IPv6 (every request makes a notification,
+ * which costs the kernel a scan of all namespace ids for a veth whose peer is
+ * in a node); alone, tolerating "no IPv6", when its MTU is below IPv6's.
+ */
+static void set_alias(struct xctx *x, const char *name, int mtu)
 {
 	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
 
+	if (x->ipv6 < 0)
+		x->ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
 	a.name = name;
 	a.alias = x->alias;
+	a.quiet = x->ipv6 && (!mtu || mtu >= 1280);
 	nsnet_link_set(x->host, &a);
+	if (x->ipv6 && !a.quiet)
+		nsnet_link_quiet(x->host, 0, name);
 }
 
 static int st_bridge(struct xctx *x, size_t lo, size_t hi)
@@ -687,8 +742,8 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 			nsnet_link_set(x->host, &a);
 			continue;
 		}
-		a.up = 1;
-		a.group = x->group;
+		a.group = x->group;	/* up after set_alias: a new bridge has carrier */
+		a.mcast_snooping = -1;	/* else it joins 224.0.0.106/ff02::6a: reports flood */
 		/*
 		 * A MAC of its own (locally administered, from the lab and bridge
 		 * names): without one the bridge takes its lowest port's, and a
@@ -713,9 +768,16 @@ static int st_bridge(struct xctx *x, size_t lo, size_t hi)
 	ret = nsnet_nl_flush(x->host, x->err);
 	if (ret < 0)
 		return ret;
-	for (i = lo; i < hi; i++)
-		if (OP(x, i)->verb == NSNET_OP_ADD)
-			set_alias(x, lab->bridges[OP(x, i)->a].name);
+	for (i = lo; i < hi; i++) {
+		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+
+		if (OP(x, i)->verb != NSNET_OP_ADD)
+			continue;
+		set_alias(x, lab->bridges[OP(x, i)->a].name, lab->bridges[OP(x, i)->a].mtu);
+		a.name = lab->bridges[OP(x, i)->a].name;
+		a.up = 1;
+		nsnet_link_set(x->host, &a);
+	}
 	return nsnet_nl_flush(x->host, x->err);
 }
 
@@ -768,16 +830,13 @@ static int in_new_ns(size_t i, void *arg)
 	struct xctx *x = c->x;
 	struct nsh *h = to_handle(x, c->nodes[i]);
 	struct stat st;
-	int ret;
 
 	h->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (h->nsfd < 0 || fstat(h->nsfd, &st) < 0)
 		return nsnet_err_set(x->err, -errno, "open new namespace: %s", strerror(errno));
-	ret = nsnet_state_log(x->lab, x->err, "nsino %s %lu %lu", h->ns, (unsigned long)st.st_dev,
-			      (unsigned long)st.st_ino);
-	if (ret < 0)
-		return ret;
-	return nsnet_nl_open(&h->nl, -1, x->err);
+	/* its socket is opened when it is configured (open_ahead): one fd per node until then */
+	return nsnet_state_log(x->lab, x->err, "nsino %s %lu %lu", h->ns, (unsigned long)st.st_dev,
+			       (unsigned long)st.st_ino);
 }
 
 static int st_add_node(struct xctx *x, size_t lo, size_t hi)
@@ -839,7 +898,7 @@ static int add_bridge_wire(struct xctx *x, const struct nsnet_wire *w, int toler
 	master = bridge_index(x, w->bridge[1]);
 	if (master < 0)
 		return master;
-	ret = handle_open(x, h);
+	ret = handle_nsfd(x, h);	/* the peer is made from the host: no socket in the node */
 	if (ret < 0)
 		return ret;
 	a.name = w->host[1];
@@ -921,7 +980,7 @@ static int add_vxlan_wire(struct xctx *x, const struct nsnet_wire *w, int tolera
 		const struct nsnet_lab_iface *f = &n->ifaces[w->iface[0]];
 		struct nsh *h = to_handle(x, w->node[0]);
 
-		ret = handle_open(x, h);
+		ret = handle_nsfd(x, h);
 		if (ret < 0)
 			return ret;
 		a.name = f->name;
@@ -1032,7 +1091,7 @@ static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 
 			ret = handle_open(x, h0);
 			if (ret == 0)
-				ret = handle_open(x, h1);
+				ret = handle_nsfd(x, h1);
 			if (ret < 0)
 				return ret;
 			a.name = lab->nodes[wi->node[0]].ifaces[wi->iface[0]].name;
@@ -1083,7 +1142,7 @@ static int st_add_wire(struct xctx *x, size_t lo, size_t hi)
 			continue;
 		for (e = 0; e < 2; e++)
 			if (wi->host[e])
-				set_alias(x, wi->host[e]);
+				set_alias(x, wi->host[e], wi->mtu[e]);
 		if (wi->kind == NSNET_WIRE_VXBR) {
 			ret = add_fdb(x, wi);
 			if (ret < 0)
@@ -1125,7 +1184,7 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 	const struct nsnet_lab *lab = x->to;
 	size_t i, j, k, nnodes = lab ? lab->nnodes : 0, done = 0, total = 0;
 	size_t *start = NULL, *cnt = NULL, *idx = NULL;
-	uint8_t *up = NULL, *isnew = NULL;
+	uint8_t *up = NULL, *isnew = NULL, *want = NULL;
 	size_t *ioff = NULL, nif = 0;
 	char w[300];
 	int ret = 0;
@@ -1136,8 +1195,9 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 	cnt = calloc(nnodes + 1, sizeof(*cnt));
 	idx = calloc(hi - lo + 1, sizeof(*idx));
 	isnew = calloc(nnodes + 1, 1);
+	want = calloc(nnodes + 1, 1);
 	ioff = calloc(nnodes + 1, sizeof(*ioff));
-	if (!start || !cnt || !idx || !isnew || !ioff) {
+	if (!start || !cnt || !idx || !isnew || !want || !ioff) {
 		ret = nsnet_err_set(x->err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1181,18 +1241,17 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 
 		for (j = 0; j < lab->nodes[i].nifaces && !any; j++)
 			any = up[ioff[i] + j];
+		want[i] = (uint8_t)any;
 		total += any;
 	}
 	for (i = 0; i < nnodes; i++) {
 		const struct nsnet_lab_node *n = &lab->nodes[i];
 		struct nsh *h = to_handle(x, (int)i);
 		struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
-		int any = isnew[i] || cnt[i];
-
-		for (j = 0; j < n->nifaces && !any; j++)
-			any = up[ioff[i] + j];
-		if (!any)
+		if (!want[i])
 			continue;
+		if (!h->nl && (ret = open_ahead(x, want, i, nnodes)) < 0)
+			goto out;
 		ret = handle_open(x, h);
 		if (ret < 0)
 			goto out;
@@ -1208,8 +1267,11 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 			a.up = 1;
 			nsnet_link_set(h->nl, &a);
 		}
-		for (j = 0; j < n->nifaces; j++)
+		for (j = 0; j < n->nifaces; j++) {
+			if (up[ioff[i] + j])	/* new, still down: no link-local */
+				nsnet_link_quiet(h->nl, 0, n->ifaces[j].name);
 			nsnet_link_get_req(h->nl, n->ifaces[j].name, &h->ifs[j]);
+		}
 		ret = nsnet_nl_flush(h->nl, x->err);
 		if (ret < 0)
 			goto out;
@@ -1248,6 +1310,10 @@ static int st_configure(struct xctx *x, size_t wlo, size_t whi, size_t nlo, size
 		ret = nsnet_nl_flush(h->nl, x->err);
 		if (ret < 0)
 			goto out;
+		nsnet_nl_close(h->nl);	/* done: later stages reopen what they need */
+		h->nl = NULL;
+		close(h->nsfd);
+		h->nsfd = -1;
 		progress_step(x, "addresses", ++done, total);
 	}
 out:
@@ -1256,6 +1322,7 @@ out:
 	free(idx);
 	free(up);
 	free(isnew);
+	free(want);
 	free(ioff);
 	return ret;
 }
@@ -1525,7 +1592,7 @@ int nsnet__plan_exec(const struct nsnet_plan *p, const char *lab, nsnet_progress
 		     void *parg, struct nsnet_err *err)
 {
 	struct xctx x = { .p = p, .from = p->from, .to = p->to, .lab = lab, .progress = progress,
-			  .parg = parg, .err = err };
+			  .parg = parg, .err = err, .ipv6 = -1 };
 	size_t i = 0, j, wlo = 0, whi = 0, nlo = 0, nhi = 0;
 	int ret, need_hl = 0;
 

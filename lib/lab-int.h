@@ -16,6 +16,13 @@
 #define NSNET_NODE_NAME_MAX	64
 #define NSNET_MTU_MIN		68
 #define NSNET_MTU_MAX		65535
+/*
+ * Ports a Linux bridge holds: BR_MAX_PORTS (1024) port numbers, 0 reserved.
+ * NSNET_BRIDGE_PORT_MAX (2..1023) lowers it, a test knob: small labs then
+ * meet the limit (validate's refusal, the fabric of a generated star).
+ */
+#define NSNET_BRIDGE_PORTS	1023
+int nsnet__bridge_port_max(void);
 
 /* "FILE:LINE:COL: " + formatted text into err->msg; returns -EINVAL. */
 int nsnet__lab_err(struct nsnet_err *err, const char *file, const struct nsnet_loc *loc,

@@ -336,6 +336,21 @@ void nsnet__map_free(struct nsnet__map *m)
 	m->cap = m->n = 0;
 }
 
+int nsnet__bridge_port_max(void)
+{
+	const char *s = getenv("NSNET_BRIDGE_PORT_MAX");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return NSNET_BRIDGE_PORTS;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 2 || v > NSNET_BRIDGE_PORTS)
+		return NSNET_BRIDGE_PORTS;
+	return (int)v;
+}
+
 int nsnet__grow(void *v, size_t *cap, size_t need, size_t size)
 {
 	void **pv = v, *nv;

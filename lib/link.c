@@ -76,6 +76,21 @@ void nsnet_link_msg_kind(struct nlmsghdr *nlh, const struct nsnet_link_req *a, c
 	mnl_attr_nest_end(nlh, li);
 }
 
+void nsnet_link_msg_bridge(struct nlmsghdr *nlh, const struct nsnet_link_req *a)
+{
+	struct nlattr *li, *data;
+
+	nsnet_link_msg(nlh, a);
+	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	if (a->mcast_snooping) {
+		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u8(nlh, IFLA_BR_MCAST_SNOOPING, a->mcast_snooping > 0);
+		mnl_attr_nest_end(nlh, data);
+	}
+	mnl_attr_nest_end(nlh, li);
+}
+
 void nsnet_link_msg_veth(struct nlmsghdr *nlh, const struct nsnet_link_req *a,
 			 const struct nsnet_link_req *peer)
 {
@@ -159,7 +174,9 @@ void nsnet_link_add_kind(struct nsnet_nl *nl, const struct nsnet_link_req *a, co
 
 void nsnet_link_add_bridge(struct nsnet_nl *nl, const struct nsnet_link_req *a)
 {
-	nsnet_link_add_kind(nl, a, "bridge");
+	nsnet_link_msg_bridge(nsnet_nl_req(nl, RTM_NEWLINK, NEW_FLAGS, NULL, NULL,
+					   "add bridge link %s", a->name ? a->name : "?"),
+			      a);
 }
 
 void nsnet_link_add_macvlan(struct nsnet_nl *nl, const struct nsnet_link_req *a, int lower,
@@ -179,6 +196,17 @@ void nsnet_link_add_vxlan(struct nsnet_nl *nl, const struct nsnet_link_req *a,
 			     a, vx);
 }
 
+/* as `ip link set X addrgenmode none` */
+static void put_quiet(struct nlmsghdr *nlh)
+{
+	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC), *in6;
+
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+}
+
 void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a)
 {
 	struct nlmsghdr *nlh;
@@ -187,6 +215,8 @@ void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a)
 	snprintf(idx, sizeof(idx), "#%d", a->ifindex);
 	nlh = nsnet_nl_req(nl, RTM_NEWLINK, 0, NULL, NULL, "set link %s", a->name ? a->name : idx);
 	nsnet_link_msg(nlh, a);
+	if (a->quiet)
+		put_quiet(nlh);
 	if (a->hairpin) {
 		/* as `ip link set X type bridge_slave hairpin on|off` */
 		struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO), *sd;
@@ -210,6 +240,27 @@ void nsnet_link_del(struct nsnet_nl *nl, int ifindex, const char *name)
 	nsnet_link_msg(nsnet_nl_req(nl, RTM_DELLINK, 0, NULL, NULL, "delete link %s",
 				    name ? name : idx),
 		       &a);
+}
+
+void nsnet_link_msg_quiet(struct nlmsghdr *nlh, int ifindex, const char *name)
+{
+	struct nsnet_link_req a = NSNET_LINK_REQ_INIT;
+
+	a.ifindex = ifindex;
+	a.name = ifindex ? NULL : name;
+	nsnet_link_msg(nlh, &a);
+	put_quiet(nlh);
+}
+
+void nsnet_link_quiet(struct nsnet_nl *nl, int ifindex, const char *name)
+{
+	char idx[16];
+
+	snprintf(idx, sizeof(idx), "#%d", ifindex);
+	nsnet_link_msg_quiet(nsnet_nl_req(nl, RTM_NEWLINK, 0, NULL, NULL,
+					  "set link %s addrgenmode none", name ? name : idx),
+			     ifindex, name);
+	nsnet_nl_ignore(nl, EAFNOSUPPORT, 0);
 }
 
 void nsnet_link_del_group(struct nsnet_nl *nl, uint32_t group)

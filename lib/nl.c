@@ -2,6 +2,7 @@
 /* rtnetlink socket per namespace, request batching, ACK + extended ACK collection. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,13 +56,14 @@ static void recv_key_init(void)
 	pthread_key_create(&recv_key, free);
 }
 
+/* One receive buffer per thread, freed when the thread ends (a worker thread of down…). */
 static char *get_recv_buf(void)
 {
 	if (!recv_buf) {
 		recv_buf = malloc(RECV_BUF);
-		/* freed when a thread ends (the key's destructor), not only at exit */
 		pthread_once(&recv_once, recv_key_init);
-		pthread_setspecific(recv_key, recv_buf);
+		if (recv_buf)
+			pthread_setspecific(recv_key, recv_buf);
 	}
 	return recv_buf;
 }
@@ -157,6 +159,55 @@ int nsnet_nl_open(struct nsnet_nl **out, int netns_fd, struct nsnet_err *err)
 		return ret;
 	*out = a.nl;
 	return 0;
+}
+
+struct open_many {
+	struct nsnet_nl **out;
+	const int *fds;
+	size_t n, done;
+	struct nsnet_err *err;
+};
+
+/* On a throwaway thread (already in fds[0]): one socket per namespace, switching between them. */
+static int open_many_cb(void *p)
+{
+	struct open_many *m = p;
+	int ret = 0;
+
+	for (; m->done < m->n; m->done++) {
+		if (m->done) {
+			if ((ret = nsnet_fault_point()) < 0)
+				return nsnet_err_set(m->err, ret, "setns: injected fault");
+			if (setns(m->fds[m->done], CLONE_NEWNET) < 0)
+				return nsnet_err_set(m->err, -errno, "setns failed: %s",
+						     strerror(errno));
+		}
+		ret = open_here(&m->out[m->done], m->err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int nsnet_nl_open_many(struct nsnet_nl **out, const int *netns_fd, size_t n,
+		       struct nsnet_err *err)
+{
+	struct open_many m = { out, netns_fd, n, 0, err };
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!n)
+		return 0;
+	ret = nsnet_netns_call(netns_fd[0], open_many_cb, &m, err);
+	if (ret < 0) {
+		for (i = 0; i < n; i++) {
+			nsnet_nl_close(out[i]);
+			out[i] = NULL;
+		}
+	}
+	return ret;
 }
 
 void nsnet_nl_close(struct nsnet_nl *nl)

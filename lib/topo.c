@@ -2,6 +2,22 @@
 /*
  * Generated topologies (like Mininet's): "star,N", "linear,N", "tree,DEPTH,FANOUT".
  * Builds an unchecked struct nsnet_lab in memory; run nsnet_lab_check() on it.
+ *
+ * A star of more than 1000 hosts, or more than a Linux bridge holds
+ * (nsnet__bridge_port_max() ports), becomes a switch fabric: a chain of leaf
+ * bridges br0-1, br0-2, … of at most 400 hosts each, br0-1 cabled to br0
+ * (which keeps the host's address), each further leaf to the one before; one
+ * subnet, so every host still reaches every other.
+ *
+ * Why these numbers and a chain, not a spine with every leaf under it: a
+ * bridge floods a broadcast (an ARP request) to all its ports at once, and
+ * every copy a veth delivers waits in the CPU's backlog until the next pass,
+ * which drops what exceeds net.core.netdev_max_backlog (1000 by default).
+ * Under a spine, all leaves flood in the same pass: a broadcast reaches about
+ * 1000 hosts and ARP fails for the others. Along a chain, one pass holds the
+ * copies of at most two leaves (a broadcast from a leaf goes both ways):
+ * 2 * (400 + 1) fits, with room for other traffic; a single bridge of 1000
+ * hosts floods 999 copies.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,7 +29,9 @@
 #include "nsnet/route.h"
 #include "lab-int.h"
 
-#define TOPO_MAX 4096
+#define TOPO_MAX 65000		/* hosts or bridges; the subnet is a /16 or larger */
+#define STAR_MAX 1000		/* hosts of a star on one bridge: a broadcast fits the backlog */
+#define LEAF_MAX 400		/* hosts on a leaf of a star's chain: two leaves fit the backlog */
 
 struct topo {
 	struct nsnet_lab *lab;
@@ -31,7 +49,7 @@ static char *fmt(const char *f, unsigned long n)
 	return s;
 }
 
-static int add_bridge(struct topo *t, unsigned long n, int with_addr)
+static int add_bridge_fmt(struct topo *t, const char *f, unsigned long n, int with_addr)
 {
 	struct nsnet_lab *lab = t->lab;
 	struct nsnet_lab_bridge *b;
@@ -39,7 +57,7 @@ static int add_bridge(struct topo *t, unsigned long n, int with_addr)
 	if (nsnet__grow(&lab->bridges, &t->cbridges, lab->nbridges + 1, sizeof(*b)) < 0)
 		return -ENOMEM;
 	b = &lab->bridges[lab->nbridges++];
-	b->name = fmt("s%lu", n);
+	b->name = fmt(f, n);
 	if (!b->name)
 		return -ENOMEM;
 	if (!with_addr)
@@ -50,6 +68,11 @@ static int add_bridge(struct topo *t, unsigned long n, int with_addr)
 	b->addrs[0].p = t->gw;
 	b->naddrs = 1;
 	return 0;
+}
+
+static int add_bridge(struct topo *t, unsigned long n, int with_addr)
+{
+	return add_bridge_fmt(t, "s%lu", n, with_addr);
 }
 
 /* Host hN on bridge @bridge: eth0, address (explicit host number @hostnum, or auto), default route. */
@@ -125,11 +148,44 @@ static int parse_num(const char *s, const char **end, unsigned long *v)
 	return 0;
 }
 
+/* Leaf bridges of a star of @n hosts: 0 if one bridge holds them. */
+static unsigned long fabric_leaves(unsigned long n)
+{
+	unsigned long max = (unsigned long)nsnet__bridge_port_max();
+	unsigned long leaf = max - 2 < LEAF_MAX ? max - 2 : LEAF_MAX;	/* two ports: the chain */
+
+	if (n <= max && n <= STAR_MAX)
+		return 0;
+	return leaf ? (n + leaf - 1) / leaf : ~0ul;
+}
+
+/* br0 (the host's address), then the chain of leaves br0-1..br0-K, hosts spread evenly. */
+static int build_fabric(struct topo *t, unsigned long n)
+{
+	unsigned long k = fabric_leaves(n), i;
+	int ret;
+
+	if ((ret = add_bridge_fmt(t, "br0", 0, 1)))
+		return ret;
+	t->lab->bridges[0].subnet = t->net;
+	for (i = 1; i <= k; i++)
+		if ((ret = add_bridge_fmt(t, "br0-%lu", i, 0)) || (ret = add_link(t, i, i - 1)))
+			return ret;
+	/* host i (0-based) on leaf 1 + i*k/n: blocks of n/k or n/k + 1 hosts */
+	for (i = 0; i < n; i++)
+		if ((ret = add_host(t, i + 1, 1 + i * k / n, i + 2)))
+			return ret;
+	return 0;
+}
+
 static int build_star(struct topo *t, unsigned long n)
 {
 	struct nsnet_lab_bridge *b;
 	unsigned long i;
 	int ret;
+
+	if (fabric_leaves(n))
+		return build_fabric(t, n);
 
 	if (nsnet__grow(&t->lab->bridges, &t->cbridges, 1, sizeof(*b)) < 0)
 		return -ENOMEM;
@@ -234,6 +290,13 @@ int nsnet_lab_topo(const char *spec, struct nsnet_lab **out, struct nsnet_err *e
 	if (hosts > TOPO_MAX || bridges > TOPO_MAX)
 		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": more than %d %s", spec,
 				     TOPO_MAX, hosts > TOPO_MAX ? "hosts" : "bridges");
+	if (kind == 0 && fabric_leaves(a) == ~0ul)
+		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": with bridges of %d ports, "
+				     "a chain of leaf bridges has no port left for hosts", spec,
+				     nsnet__bridge_port_max());
+	if (kind == 0 && fabric_leaves(a) >= TOPO_MAX)
+		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": more than %d bridges",
+				     spec, TOPO_MAX);
 	t.lab = calloc(1, sizeof(*t.lab));
 	if (!t.lab)
 		return nsnet_err_set(err, -ENOMEM, "out of memory");

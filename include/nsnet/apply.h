@@ -20,9 +20,18 @@ typedef void (*nsnet_progress_fn)(const char *phase, size_t done, size_t total, 
 /*
  * Read-only checks against the system that `up` makes before touching
  * anything: the lab is not up, and no namespace, host link or nft table it
- * would create exists. -EEXIST with location and cause in @err.
+ * would create exists (-EEXIST with location and cause in @err), and the
+ * process may open enough files (-EMFILE, see nsnet_lab_fds).
  */
 int nsnet_lab_preflight(const struct nsnet_lab *lab, struct nsnet_err *err);
+
+/*
+ * Open files `up` of @lab holds at once (a namespace handle per node while it
+ * runs, and a few more), and the check preflight makes: -EMFILE
+ * if RLIMIT_NOFILE is lower. Raising the limit is the caller's business.
+ */
+size_t nsnet_lab_fds(const struct nsnet_lab *lab);
+int nsnet_lab_fd_check(const struct nsnet_lab *lab, struct nsnet_err *err);
 
 /*
  * Bring a checked lab (nsnet_lab_check() done) up: preflight, journal,

@@ -23,6 +23,10 @@ struct nsnet_link_req {
 	int up;			/* 1 up, -1 down, 0 leave */
 	uint32_t group;		/* IFLA_GROUP (honoured at creation, unlike the alias); 0 leave */
 	int hairpin;		/* bridge port hairpin mode: 1 on, -1 off, 0 leave (set only) */
+	int mcast_snooping;	/* bridges (add): 1 on, -1 off (no IGMP/MLD joins of its
+				 * own, multicast flooded), 0 kernel default (on) */
+	int quiet;		/* set: as nsnet_link_quiet() in the same request (one
+				 * notification less), for a link known to have IPv6 */
 };
 #define NSNET_LINK_REQ_INIT { .netns_fd = -1 }
 
@@ -40,6 +44,7 @@ void nsnet_link_msg(struct nlmsghdr *nlh, const struct nsnet_link_req *a);
 void nsnet_link_msg_veth(struct nlmsghdr *nlh, const struct nsnet_link_req *a,
 			 const struct nsnet_link_req *peer);
 void nsnet_link_msg_kind(struct nlmsghdr *nlh, const struct nsnet_link_req *a, const char *kind);
+void nsnet_link_msg_bridge(struct nlmsghdr *nlh, const struct nsnet_link_req *a);
 void nsnet_link_msg_macvlan(struct nlmsghdr *nlh, const struct nsnet_link_req *a, int lower,
 			    uint32_t mode);
 void nsnet_link_msg_vxlan(struct nlmsghdr *nlh, const struct nsnet_link_req *a,
@@ -58,6 +63,16 @@ void nsnet_link_add_vxlan(struct nsnet_nl *nl, const struct nsnet_link_req *a,
 			  const struct nsnet_vxlan *vx);
 void nsnet_link_set(struct nsnet_nl *nl, const struct nsnet_link_req *a);
 void nsnet_link_del(struct nsnet_nl *nl, int ifindex, const char *name);
+/*
+ * Quiet link (by @ifindex, or by @name if 0): IPv6 addr_gen_mode none, so it
+ * gets no automatic link-local address and sends no DAD, router solicitation
+ * or MLD report of its own. Effective only if queued before the link has
+ * carrier (the kernel makes the link-local address then; it refuses the
+ * setting in a create request). A link without IPv6 (MTU < 1280, IPv6
+ * disabled) is quiet already: EAFNOSUPPORT is tolerated.
+ */
+void nsnet_link_quiet(struct nsnet_nl *nl, int ifindex, const char *name);
+void nsnet_link_msg_quiet(struct nlmsghdr *nlh, int ifindex, const char *name);
 /* Delete every link of device group @group in one kernel batch (ip link del group N). */
 void nsnet_link_del_group(struct nsnet_nl *nl, uint32_t group);
 

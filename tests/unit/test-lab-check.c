@@ -297,12 +297,46 @@ static void test_examples(const char *root)
 	free(files);
 }
 
+/* A bridge holds at most NSNET_BRIDGE_PORT_MAX ports (default 1023): node interfaces and bridge links. */
+static void test_port_limit(void)
+{
+	static const char three[] =
+		"bridges:\n"
+		"  b: {}\n"
+		"  c: {}\n"
+		"nodes:\n"
+		"  r: { interfaces: { a: { bridge: b } } }\n"
+		"  s: { interfaces: { a: { bridge: b } } }\n"
+		"  t: {}\n"
+		"links:\n"
+		"  - endpoints: [b, c]\n"
+		"  - endpoints: [\"t:x\", c]\n";
+	struct nsnet_err e = { 0 };
+	struct nsnet_lab *lab;
+
+	setenv("NSNET_BRIDGE_PORT_MAX", "3", 1);
+	lab = checked(three, &e);
+	CHECK(lab != NULL, "3 ports on b (2 interfaces + a bridge link), limit 3: valid (%s)", e.msg);
+	nsnet_lab_free(lab);
+	setenv("NSNET_BRIDGE_PORT_MAX", "2", 1);
+	lab = checked(three, &e);
+	CHECK(!lab && e.error == -EINVAL &&
+	      !strcmp(e.msg, "t.yaml:2:3: bridges.b: 3 ports (node interfaces and bridge links on it), "
+			     "more than a Linux bridge holds (2)"), "limit 2: %s", e.msg);
+	setenv("NSNET_BRIDGE_PORT_MAX", "junk", 1);
+	lab = checked(three, &e);
+	CHECK(lab != NULL, "a bad knob value is the kernel's limit (%s)", e.msg);
+	nsnet_lab_free(lab);
+	unsetenv("NSNET_BRIDGE_PORT_MAX");
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = lab_root(argv[0]);
 
 	test_complete();
 	test_inline_errors();
+	test_port_limit();
 	test_corpus(root);
 	test_examples(root);
 	return CHECK_DONE();

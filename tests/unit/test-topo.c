@@ -121,11 +121,76 @@ static void test_big(void)
 	nsnet_lab_free(lab);
 }
 
+/* Above the bridge port limit a star is a fabric: leaves under the spine br0, one subnet. */
+static void test_fabric(void)
+{
+	struct nsnet_err e = { 0 };
+	struct nsnet_lab *lab = topo("star,1000", &e);
+	char b[64];
+	size_t i;
+	int ok = 1;
+
+	CHECK(lab && lab->nbridges == 1 && lab->nnodes == 1000, "star,1000: one bridge (%s)", e.msg);
+	nsnet_lab_free(lab);
+	lab = topo("star,1001", &e);
+	CHECK(lab && lab->nbridges == 4 && lab->nnodes == 1001,
+	      "star,1001: a broadcast to 1000 others would overflow the backlog: 3 leaves (%s)",
+	      e.msg);
+	nsnet_lab_free(lab);
+	lab = topo("star,10000", &e);
+	CHECK(lab && lab->nbridges == 26 && lab->nlinks == 25 && lab->nnodes == 10000,
+	      "star,10000: br0 + a chain of 25 leaves (%s)", e.msg);
+	if (lab) {
+		for (i = 0; i < lab->nlinks; i++)
+			ok &= lab->links[i].end[0].bridge_idx == (int)i + 1 &&
+			      lab->links[i].end[1].bridge_idx == (int)i;
+		CHECK(ok && !strcmp(lab->bridges[0].name, "br0") &&
+		      !strcmp(lab->bridges[25].name, "br0-25") && !lab->bridges[1].naddrs,
+		      "br0-1 cabled to br0, br0-K to br0-(K-1); only br0 has an address");
+		CHECK(lab->nodes[0].ifaces[0].bridge_idx == 1 &&
+		      lab->nodes[9999].ifaces[0].bridge_idx == 25 &&
+		      lab->nodes[399].ifaces[0].bridge_idx == 1 &&
+		      lab->nodes[400].ifaces[0].bridge_idx == 2, "400 hosts per leaf");
+		CHECK(!strcmp(ip(&lab->nodes[9999].ifaces[0], b), "10.0.39.17/16") &&
+		      !strcmp(lab->nodes[9999].routes[0].text, "default via 10.0.0.1"),
+		      "h10000 %s, default via the spine", b);
+		CHECK(!strcmp(lab->links[0].host_name[0], "br0-1-br0"), "uplink %s",
+		      lab->links[0].host_name[0]);
+	}
+	nsnet_lab_free(lab);
+	setenv("NSNET_BRIDGE_PORT_MAX", "10", 1);
+	lab = topo("star,30", &e);
+	CHECK(lab && lab->nbridges == 5 && lab->nnodes == 30, "limit 10: star,30 has 4 leaves (%s)",
+	      e.msg);
+	if (lab) {
+		size_t per[5] = { 0 };
+
+		for (i = 0; i < lab->nnodes; i++)
+			per[lab->nodes[i].ifaces[0].bridge_idx]++;
+		CHECK(!per[0] && per[1] == 8 && per[2] == 7 && per[3] == 8 && per[4] == 7,
+		      "spread evenly, at most 8 (10 ports, 2 for the chain): %zu %zu %zu %zu",
+		      per[1], per[2], per[3], per[4]);
+	}
+	nsnet_lab_free(lab);
+	lab = topo("star,1000", &e);
+	CHECK(lab && lab->nbridges == 126, "limit 10: star,1000 is a chain of 125 leaves (%s)",
+	      e.msg);
+	nsnet_lab_free(lab);
+	setenv("NSNET_BRIDGE_PORT_MAX", "2", 1);
+	lab = (void *)1;
+	CHECK(nsnet_lab_topo("star,3", &lab, &e) == -EINVAL && !lab &&
+	      strstr(e.msg, "no port left for hosts"), "limit 2: star,3 refused: %s", e.msg);
+	setenv("NSNET_BRIDGE_PORT_MAX", "10", 1);
+	lab = topo("tree,2,10", &e);
+	CHECK(!lab && strstr(e.msg, "bridges.s2: 11 ports"), "limit 10: tree,2,10: %s", e.msg);
+	unsetenv("NSNET_BRIDGE_PORT_MAX");
+}
+
 static void test_bad(void)
 {
 	static const char *const bad[] = {
-		"star,0", "star,4097", "linear,0", "linear,99999999999", "tree,0,2", "tree,2,0",
-		"tree,13,2", "tree,2", "tree,2,2,2", "star", "star,", "star,x", "star,-1", "ring,3",
+		"star,0", "star,65001", "linear,65001", "linear,0", "linear,99999999999", "tree,0,2", "tree,2,0",
+		"tree,17,2", "tree,2", "tree,2,2,2", "star", "star,", "star,x", "star,-1", "ring,3",
 		"", "star,3 ", "linear,+3",
 	};
 	struct nsnet_lab *lab;
@@ -148,6 +213,7 @@ int main(void)
 	test_linear();
 	test_tree();
 	test_big();
+	test_fabric();
 	test_bad();
 	return CHECK_DONE();
 }
