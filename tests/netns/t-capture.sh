@@ -150,6 +150,8 @@ check "converge: capture: true on q:eth0" $NSNET up "$TMP/c3.yaml" -q
 q1=$(capid q:eth0)
 check "… q's capture started" alive "$q1"
 check_eq "… p's capture untouched (same process)" "$p1" "$(capid p:eth0)"
+# the capture is live once its file has the pcap header (a loaded machine may take a while)
+wait_for 5 test -s /run/nsnet/c3.captures/q-eth0.pcap; sleep 0.2
 ip netns exec q ping -c 2 -i 0.2 -W 2 10.11.0.1 > /dev/null
 wait_for 3 sh -c "[ \$(tshark -r /run/nsnet/c3.captures/q-eth0.pcap -Y icmp 2>/dev/null | wc -l) = 4 ]"
 check_eq "… q's new file has q's pings" 4 "$(ts -r /run/nsnet/c3.captures/q-eth0.pcap -Y icmp | wc -l)"
