@@ -32,9 +32,17 @@ ulimit -n "$(ulimit -Hn)"
 
 nns() { awk '$1 == "net_namespace" {print $2}' /proc/slabinfo 2>/dev/null || echo 0; }
 BASE=$(nns)
-settle() {	# until the namespaces of the last lab are destroyed (at most 120 s)
-	local i
-	for i in $(seq 600); do [ "$(nns)" -le $((BASE + 32)) ] && return; sleep 0.2; done
+settle() {	# until the namespaces of the last lab are destroyed (at most 120 s): the
+	# count is back near the start or has stopped falling for 1 s (other
+	# namespaces on the machine, e.g. other work's, may come and go)
+	local i c last=-1 same=0
+	for i in $(seq 600); do
+		c=$(nns)
+		[ "$c" -le $((BASE + 32)) ] && return
+		if [ "$c" = "$last" ]; then same=$((same + 1)); [ $same -ge 5 ] && return
+		else same=0; fi
+		last=$c; sleep 0.2
+	done
 }
 t() {	# seconds of CMD (after the machine settled)
 	local s
