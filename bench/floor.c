@@ -11,7 +11,11 @@
  *                               Above 1000 hosts, as nsnet's star: a chain of
  *                               leaf bridges fbr0-K of at most 400 hosts, each
  *                               cabled to the one before, the first to fbr0
- *   floor down N                remove them and wait for the links to vanish
+ *   floor up N --leaf K         that chain for any N, K hosts per leaf: with
+ *                               K = 1 the shape of linear,N (N bridges in a
+ *                               line, one host each); K = 10 has the bridge
+ *                               and host counts of tree,3,10 (in a line)
+ *   floor down N [--leaf K]     remove them and wait for the links to vanish
  *   floor bridges B             the kernel's cost of B bridges: make B empty
  *                               bridges in one batch, delete them in one group
  *
@@ -39,6 +43,16 @@
 #define BUFSZ (64 * 1024)
 #define STAR 1000		/* hosts on one bridge at most, as nsnet's star */
 #define LEAF 400		/* hosts per leaf of the chain above that */
+
+/* --leaf K: always a chain of leaves of K hosts (K = 1: the shape of linear,N) */
+static int leaf_k;
+
+static int nleaves_of(int n)
+{
+	if (leaf_k > 0)
+		return (n + leaf_k - 1) / leaf_k;
+	return n > STAR ? (n + LEAF - 1) / LEAF : 0;
+}
 #define GROUP 0x666		/* device group of the floor's bridges and uplinks */
 
 static char buf[BUFSZ], rbuf[256 * 1024];
@@ -207,7 +221,7 @@ static int up(int n, int bridge)
 		done(&host, nlh);
 		flush(&host);
 		br = ifindex_reply;
-		nleaves = n > STAR ? (n + LEAF - 1) / LEAF : 0;
+		nleaves = nleaves_of(n);
 		leaf = calloc((size_t)nleaves + 1, sizeof(*leaf));
 		for (i = 0; i < nleaves; i++) {
 			struct ifinfomsg *p;
@@ -404,7 +418,7 @@ static int down(int n)
 		unlink(name);
 	}
 	/* the veths die with their namespaces (asynchronously): wait for lo, the bridges, uplinks */
-	nleaves = n > STAR ? (n + LEAF - 1) / LEAF : 0;
+	nleaves = nleaves_of(n);
 	base = 2 + 3 * nleaves;
 	while (count_links(sk) > base)
 		usleep(2000);
@@ -461,10 +475,13 @@ int main(int argc, char **argv)
 	int n, ret;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: floor up|down N [--no-bridge] | floor bridges B\n");
+		fprintf(stderr, "usage: floor up|down N [--no-bridge] [--leaf K] | floor bridges B\n");
 		return 2;
 	}
 	n = atoi(argv[2]);
+	for (ret = 3; ret + 1 < argc; ret++)
+		if (!strcmp(argv[ret], "--leaf"))
+			leaf_k = atoi(argv[ret + 1]);
 	if (!strcmp(argv[1], "up"))
 		ret = up(n, !(argc > 3 && !strcmp(argv[3], "--no-bridge")));
 	else if (!strcmp(argv[1], "bridges"))

@@ -2,8 +2,10 @@
 # Scale benchmark, all in ONE run (one throwaway sandbox, one machine state):
 #   floor probe (bench/floor.c) and nsnet up/down for star,N at N = 1000,
 #   3000, 10000 (above 1023 hosts both build a fabric of leaf bridges);
-#   linear,1000 and tree,3,10; the kernel's own cost of their bridges
-#   (floor bridges B); peak RSS and open files of `nsnet up` per N.
+#   linear,1000 and tree,3,10, each with a floor of its own shape (floor's
+#   chain of leaf bridges with the same bridge and host counts); the kernel's
+#   own cost of their bridges alone (floor bridges B); peak RSS and open files
+#   of `nsnet up` per N.
 # Prints every time, the ratios against star,1000 and against the floor, and
 # the growth exponent of up and down time over N (least-squares slope of
 # log t against log N: 1 is linear).
@@ -89,7 +91,19 @@ for n in $SIZES; do
 	run "floor star,$n" "$B/bench/floor" up "$n" -- "$B/bench/floor" down "$n"
 	run "nsnet star,$n" "$B/nsnet" up --topo "star,$n" -q -- "$B/nsnet" down -q
 done
+# the floor of each other shape: floor's chain of leaf bridges with the same
+# bridge and host counts (linear,N: N leaves of 1 host; tree,D,F: F^(D-1)
+# leaves of F hosts), so the kernel's cost of its bridges is in the floor
+floor_args() {
+	case $1 in
+	linear,*) echo "${1#linear,} --leaf 1" ;;
+	tree,*,*) local d f; IFS=, read -r _ d f <<< "$1"; echo "$((f ** d)) --leaf $f" ;;
+	esac
+}
 for o in $OTHERS; do
+	fa=$(floor_args "$o")
+	# shellcheck disable=SC2086
+	[ -n "$fa" ] && run "floor $o" "$B/bench/floor" up $fa -- "$B/bench/floor" down $fa
 	run "nsnet $o" "$B/nsnet" up --topo "$o" -q -- "$B/nsnet" down -q
 done
 for nb in $BRIDGES; do
@@ -104,13 +118,13 @@ r() { [ -n "$2" ] && [ "$2" != 0 ] && printf '%.2f' "$(echo "$1 / $2" | bc -l)" 
 printf '\n%-24s %9s %9s %11s %11s %9s %9s\n' "median of $RUNS" "up s" "down s" \
 	"up/star$REF" "dn/star$REF" "up/floor" "dn/floor"
 for k in $(for n in $SIZES; do echo "floor_star,$n nsnet_star,$n"; done) \
-	 $(for o in $OTHERS; do echo "nsnet_$o"; done) \
+	 $(for o in $OTHERS; do echo "floor_$o nsnet_$o"; done) \
 	 $(for nb in $BRIDGES; do echo "kernel:_${nb}_bridges"; done); do
 	k=${k//_/ }
 	[ -n "${U[$k]:-}" ] || continue
 	fl=-; fd=-
-	case $k in "nsnet star,"*) n=${k#nsnet star,}
-		fl=$(r "${U[$k]}" "${U[floor star,$n]:-}"); fd=$(r "${D[$k]}" "${D[floor star,$n]:-}");; esac
+	case $k in "nsnet "*) o=${k#nsnet }
+		fl=$(r "${U[$k]}" "${U[floor $o]:-}"); fd=$(r "${D[$k]}" "${D[floor $o]:-}");; esac
 	printf '%-24s %9.3f %9.3f %11s %11s %9s %9s\n' "$k" "${U[$k]}" "${D[$k]}" \
 		"$(r "${U[$k]}" "$S1")" "$(r "${D[$k]}" "$S1D")" "$fl" "$fd"
 done
