@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* nsnet pingall [-l LAB] [-j] [-W SECONDS]: all-pairs reachability matrix. */
+/* nsnet pingall [-l LAB | LAB] [-j] [-W SECONDS] [--segment]: all-pairs reachability. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +62,8 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 	}
 	for (i = 0; i < np; i++) {
 		const struct nsnet_lab_node *a = &lab->nodes[rp[i].src], *b = &lab->nodes[rp[i].dst];
-		const struct nsnet_link_info *sl = find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
+		const struct nsnet_link_info *sl = rp[i].src_iface == NSNET_PAIR_ROUTED ? NULL :
+			find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
 		const struct nsnet_lab_iface *df = &b->ifaces[rp[i].dst_iface];
 		const struct nsnet_link_info *dl = NULL;
 		const uint8_t *mac = NULL;
@@ -73,6 +74,8 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 		} else if (df->has_mac) {
 			mac = df->mac;	/* on another host: its derived MAC (nsnet-lab(5)) */
 		}
+		if (rp[i].src_iface == NSNET_PAIR_ROUTED)
+			continue;	/* through a router: its gateway resolves as usual */
 		if (!sl || !mac)
 			continue;	/* missing: the ping will say so */
 		if (add)
@@ -91,15 +94,19 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: nsnet pingall [-l LAB] [-j] [-W SECONDS]\n"
-		   "Every node pings every address of every other node it shares a network\n"
-		   "with (ICMP from sockets inside each namespace, all at once; unanswered\n"
-		   "requests are resent every 100 ms until SECONDS pass; default 5, plus 1 per\n"
-		   "50,000 pairs).\n"
+	fprintf(f, "Usage: nsnet pingall [-l LAB | LAB] [-j] [-W SECONDS] [--segment]\n"
+		   "Every node pings every address of every other node, routed or not, in\n"
+		   "the address families both have (IPv4; IPv6 other than link-local), like\n"
+		   "Mininet's pingall; each unanswered pair is named. --segment: only the\n"
+		   "addresses of nodes on a network segment the two share (no router between).\n"
+		   "ICMP from sockets inside each namespace, all at once; unanswered requests\n"
+		   "are resent every 100 ms until SECONDS pass (default 5, plus 1 per 50,000\n"
+		   "pairs).\n"
 		   "--neigh static|dynamic|auto: with static, permanent neighbour entries are\n"
-		   "written for the pairs first and removed after (the kernel's neighbour table\n"
-		   "is shared by all namespaces and capped at 1024 entries); auto (default) does\n"
-		   "that above %d pairs. Exit 0 only if every pair answers.\n", STATIC_NEIGH_ABOVE);
+		   "written for the pairs on a shared segment first and removed after (the\n"
+		   "kernel's neighbour table is shared by all namespaces and capped at 1024\n"
+		   "entries); auto (default) does that above %d pairs. Exit 0 only if every\n"
+		   "pair answers.\n", STATIC_NEIGH_ABOVE);
 }
 
 int cmd_pingall(int argc, char **argv)
@@ -111,15 +118,18 @@ int cmd_pingall(int argc, char **argv)
 	const char *labarg = NULL;
 	struct timespec t0, t1;
 	size_t np = 0, i, a, b, nfds = 0;
-	int *fds = NULL, ret, ok = 0, timeout_ms = 0, neigh = -1, statics = 0;
+	int *fds = NULL, ret, ok = 0, timeout_ms = 0, neigh = -1, statics = 0, flags = 0;
 	struct node_links *nls = NULL;
 	char addr[64];
 
 	for (i = 1; i < (size_t)argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			opt_json = 1;
-		} else if (!strcmp(argv[i], "-l") && i + 1 < (size_t)argc) {
+		} else if ((!strcmp(argv[i], "-l") || !strcmp(argv[i], "--lab")) &&
+			   i + 1 < (size_t)argc && !labarg) {
 			labarg = argv[++i];
+		} else if (!strcmp(argv[i], "--segment")) {
+			flags |= NSNET_PAIRS_SEGMENT;
 		} else if (!strcmp(argv[i], "-W") && i + 1 < (size_t)argc) {
 			timeout_ms = (int)(atof(argv[++i]) * 1000);
 			if (timeout_ms < 100 || timeout_ms > 600000) {
@@ -137,6 +147,8 @@ int cmd_pingall(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (argv[i][0] != '-' && !labarg) {
+			labarg = argv[i];	/* the lab, as for down and status */
 		} else {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -145,7 +157,7 @@ int cmd_pingall(int argc, char **argv)
 	ret = open_saved_lab(labarg, &lab);
 	if (ret)
 		return ret;
-	if (nsnet_lab_reach_pairs(lab, &rp, &np) < 0) {
+	if (nsnet_lab_ping_pairs(lab, flags, &rp, &np) < 0) {
 		msg("pingall: out of memory");
 		ret = EXIT_FAIL;
 		goto out;

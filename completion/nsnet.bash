@@ -128,7 +128,11 @@ _nsnet() {
 			_nsnet_reply $'up\ndown\nclear\nrate\ndelay\njitter\nloss\nduplicate\ncorrupt\nlimit'
 		fi ;;
 	pingall)
-		_nsnet_reply $'-l\n-j\n-W\n--neigh\n--help' ;;
+		if [[ $cur == -* ]]; then
+			_nsnet_reply $'-l\n-j\n-W\n--segment\n--neigh\n--help'
+		else
+			_nsnet_reply "$("$nsnet" __complete labs 2> /dev/null)"
+		fi ;;
 	events)
 		if [[ $cur == -* ]]; then
 			_nsnet_reply $'-l\n-j\n--json\n--count\n--timeout\n--help'

@@ -64,6 +64,7 @@ check_status "up without --host in the test sandbox (no underlay address here): 
 check_match "… asks for --host" "--host NAME" "$(cat "$TMP/out")"
 check_eq "… and created nothing" "" "$(ls /run/netns)"
 
+# --segment: 10.1.0.0/30 (the a-b cable) is routed from h3 only after the gateway route below
 for h in h1 h2 h3; do
 	check "up on $h (host found by its underlay address)" on $h "$NSNET" up -q "$TMP/lab.yaml"
 done
@@ -86,15 +87,16 @@ check_eq "addresses of lan are on its home host only" "0" \
 
 mac_b=$(on h2 ip -n b -j link show eth0 | jq -r '.[0].address')
 check_match "b:eth0 has a MAC derived from the lab (locally administered)" '^0a:' "$mac_b"
+# --segment: 10.1.0.0/30 (the a-b cable) is routed from h3 only after the gateway route below
 for h in h1 h2 h3; do
-	check "pingall on $h: its nodes reach every node of the lab (v4 + v6)" on $h "$NSNET" pingall -W 5
+	check "pingall on $h: its nodes reach every node of the lab (v4 + v6)" on $h "$NSNET" pingall --segment -W 5
 	check "… again with static neighbour entries (remote MACs from the lab)" \
-		on $h "$NSNET" pingall -W 5 --neigh static
+		on $h "$NSNET" pingall --segment -W 5 --neigh static
 done
 check_eq "… which leave no neighbour entry behind in a" "" \
 	"$(on h1 ip -n a neigh show nud permanent)"
 
-check_match "… h3's c pings a and b across hosts" 'c -> a b' "$(on h3 "$NSNET" pingall)"
+check_match "… h3's c pings a and b across hosts" 'c -> a b' "$(on h3 "$NSNET" pingall --segment)"
 check "routed across hosts: c reaches a's cable address via the gateway on h1" \
 	on h3 ip netns exec c ping -c1 -W2 192.168.50.254
 check "DF ping at the segment MTU (1450) passes across the tunnel" \
@@ -132,8 +134,8 @@ sed -e 's/^name: mh/name: mh2/' -e 's/lan/lan2/g' -e 's/192.168.50/192.168.60/g'
 for h in h1 h2 h3; do check "second lab up on $h" on $h "$NSNET" up -q "$TMP/lab2.yaml"; done
 check_eq "two labs, two VXLAN ports with different VNIs on h2" 2 \
 	"$(on h2 ip -j -d link show | jq '[.[] | select(.linkinfo.info_kind == "vxlan") | .linkinfo.info_data.id] | unique | length')"
-check "pingall of the second lab on h3" on h3 "$NSNET" pingall -l mh2
-check "… and the first still passes" on h3 "$NSNET" pingall -l mh
+check "pingall of the second lab on h3" on h3 "$NSNET" pingall --segment -l mh2
+check "… and the first still passes" on h3 "$NSNET" pingall --segment -l mh
 
 # down on one host: its part goes, the others stay
 before_h1=$(links_of h1)
@@ -161,6 +163,7 @@ check_eq "kill -9 at each of $((k - 1)) kernel operations of h2's up, then down:
 check "… and the last run came up whole" test "$k" -lt 80
 
 for h in h1 h2 h3; do on $h "$NSNET" down -q mh; on $h "$NSNET" down -q mh2; done
+# --segment: 10.1.0.0/30 (the a-b cable) is routed from h3 only after the gateway route below
 for h in h1 h2 h3; do
 	check_eq "$h: nothing left (links)" "eth0 lo" "$(links_of $h)"
 	check_eq "$h: no namespace left" "" "$(on $h ls /run/netns)"
