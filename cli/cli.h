@@ -37,6 +37,7 @@ int cmd_sandbox(int argc, char **argv);
 struct nsnet_lab;
 int load_lab_file(const char *path, struct nsnet_lab **lab, char **text, size_t *len,
 		  struct nsnet_err *err);
+int user_labs(char ***labs, struct nsnet_err *err);
 int resolve_lab(const char *arg, char *name, size_t len);
 int open_saved_lab(const char *arg, struct nsnet_lab **lab);
 void progress_tty(const char *phase, size_t done, size_t total, void *arg);

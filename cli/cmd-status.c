@@ -285,6 +285,63 @@ static int put_tunnels(const struct nsnet_lab *lab, const struct ns_view *host)
 	return bad;
 }
 
+/*
+ * Several labs up and none named: one summary line each (-j: an array):
+ * nodes (with their namespace present), bridges, links, and "up" when every
+ * namespace and local bridge is there, else "degraded".
+ */
+static int list_labs(char **labs, int n)
+{
+	int i, bad = 0;
+
+	if (opt_json)
+		printf("[");
+	else
+		printf("%-20s %7s %8s %6s  %s\n", "LAB", "NODES", "BRIDGES", "LINKS", "STATE");
+	for (i = 0; i < n; i++) {
+		struct nsnet_err err = { 0 };
+		struct nsnet_lab *lab = NULL;
+		size_t k, nodes = 0, present = 0, bridges = 0, bridges_ok = 0;
+		const char *state;
+
+		if (nsnet_lab_saved(labs[i], &lab, &err) < 0) {
+			state = "unreadable";
+			bad++;
+		} else {
+			for (k = 0; k < lab->nnodes; k++) {
+				if (!nsnet_lab_node_local(lab, k))
+					continue;
+				nodes++;
+				present += nsnet_netns_exists(lab->nodes[k].ns) == 1;
+			}
+			for (k = 0; k < lab->nbridges; k++) {
+				if (!nsnet_lab_bridge_local(lab, k))
+					continue;
+				bridges++;
+				bridges_ok += if_nametoindex(lab->bridges[k].name) != 0;
+			}
+			state = present == nodes && bridges_ok == bridges ? "up" : "degraded";
+			bad += state[0] != 'u';
+		}
+		if (opt_json) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, labs[i]);
+			printf(",\"nodes\":%zu,\"nodes_present\":%zu,\"bridges\":%zu,\"links\":%zu,"
+			       "\"state\":\"%s\",\"run_network\":%s}", nodes, present, bridges,
+			       lab ? lab->nlinks : 0, state,
+			       strcmp(labs[i], NSNET_RUN_LAB) ? "false" : "true");
+		} else {
+			printf("%-20s %7zu %8zu %6zu  %s%s\n", labs[i], nodes, bridges,
+			       lab ? lab->nlinks : 0, state,
+			       strcmp(labs[i], NSNET_RUN_LAB) ? "" : " (default network of nsnet run)");
+		}
+		nsnet_lab_free(lab);
+	}
+	if (opt_json)
+		printf("]\n");
+	return bad ? EXIT_FAIL : 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct nsnet_lab *lab = NULL;
@@ -301,15 +358,40 @@ int cmd_status(int argc, char **argv)
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			opt_json = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: nsnet status [LAB] [-j]\n"
-			       "Nodes, interfaces, addresses, routes, forwards and health of a lab.\n");
+			printf("Usage: nsnet status [-l LAB | LAB] [-j]\n"
+			       "Nodes, interfaces, addresses, routes, forwards and health of a lab.\n"
+			       "With no name and several labs up: one line per lab (-j: an array).\n");
 			return 0;
+		} else if ((!strcmp(argv[i], "-l") || !strcmp(argv[i], "--lab")) && i + 1 < argc &&
+			   !arg) {
+			arg = argv[++i];
 		} else if (argv[i][0] != '-' && !arg) {
 			arg = argv[i];
 		} else {
 			msg("usage: nsnet status [LAB] [-j]");
 			return EXIT_USAGE;
 		}
+	}
+	if (!arg) {
+		struct nsnet_err err = { 0 };
+		char **all;
+		int nall = nsnet_state_labs(&all, &err), nuser;
+
+		if (nall < 0)
+			return report("status", &err);
+		nsnet_strv_free(all);
+		nuser = user_labs(&all, &err);
+		if (nuser < 0)
+			return report("status", &err);
+		if (nuser > 1 || (nuser == 0 && nall > 0)) {
+			/* every lab, the run network too */
+			nsnet_strv_free(all);
+			nall = nsnet_state_labs(&all, &err);
+			ret = nall < 0 ? report("status", &err) : list_labs(all, nall);
+			nsnet_strv_free(all);
+			return ret;
+		}
+		nsnet_strv_free(all);
 	}
 	ret = open_saved_lab(arg, &lab);
 	if (ret)

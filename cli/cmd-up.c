@@ -185,9 +185,10 @@ out:
 
 static void down_usage(FILE *f)
 {
-	fprintf(f, "Usage: nsnet down [LAB | FILE] [-q]\n"
+	fprintf(f, "Usage: nsnet down [-l LAB | LAB | FILE] [-q]\n"
 		   "Remove everything the lab created (from its journal; the file is not needed).\n"
-		   "With one lab up, LAB may be omitted. Running it twice is fine.\n");
+		   "With one lab up, LAB may be omitted. A named lab that is not up is an error\n"
+		   "(exit 1: \"no lab NAME is up\"); a half-removed one is finished off (exit 0).\n");
 }
 
 /* Capture files (capture: true) outlive the lab: say where they are. */
@@ -215,6 +216,9 @@ int cmd_down(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			quiet = 1;
+		} else if ((!strcmp(argv[i], "-l") || !strcmp(argv[i], "--lab")) && i + 1 < argc &&
+			   !arg) {
+			arg = argv[++i];
 		} else if (argv[i][0] != '-' && !arg) {
 			arg = argv[i];
 		} else {
@@ -224,7 +228,7 @@ int cmd_down(int argc, char **argv)
 	}
 	if (!arg) {
 		char **labs;
-		int n = nsnet_state_labs(&labs, &err);
+		int n = user_labs(&labs, &err);
 
 		if (n < 0)
 			return report("down", &err);
@@ -241,13 +245,13 @@ int cmd_down(int argc, char **argv)
 	ret = nsnet_lab_down(name, !quiet && isatty(2) ? progress_tty : NULL, "down", &err);
 	if (ret < 0)
 		return report("down", &err);
+	if (ret == 1) {		/* named, and nothing of it is up: a typo must not pass */
+		msg("no lab %s is up", name);
+		return EXIT_FAIL;
+	}
 	if (!quiet) {
-		if (ret == 1)
-			msg("lab \"%s\" is not up", name);
-		else
-			fprintf(stderr, "nsnet: lab \"%s\" is down (%.2f s)\n", name, now() - t0);
-		if (ret == 0)
-			say_captures(name);
+		fprintf(stderr, "nsnet: lab \"%s\" is down (%.2f s)\n", name, now() - t0);
+		say_captures(name);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "nsnet/apply.h"
 #include "nsnet/netns.h"
+#include "nsnet/run.h"
 #include "nsnet/state.h"
 #include "cli.h"
 
@@ -17,6 +18,7 @@ int load_lab_file(const char *path, struct nsnet_lab **lab, char **text, size_t 
 		  struct nsnet_err *err)
 {
 	FILE *f = fopen(path, "re");
+	struct stat st;
 	size_t cap = 8192, n = 0, r;
 	char *buf;
 	int ret;
@@ -26,6 +28,10 @@ int load_lab_file(const char *path, struct nsnet_lab **lab, char **text, size_t 
 	if (!f)
 		return nsnet_err_set(err, errno == ENOENT ? -EINVAL : -errno, "%s: %s", path,
 				     strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return nsnet_err_set(err, -EINVAL, "%s: is a directory, not a lab file", path);
+	}
 	buf = malloc(cap + 1);
 	while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += r;
@@ -60,6 +66,27 @@ int load_lab_file(const char *path, struct nsnet_lab **lab, char **text, size_t 
 }
 
 /*
+ * The labs with state, without the default network of `nsnet run` (lab
+ * "run"): it is there for runs, not a lab the user brought up, so it never
+ * makes an omitted name ambiguous. Returns the count or -errno.
+ */
+int user_labs(char ***labs, struct nsnet_err *err)
+{
+	int n = nsnet_state_labs(labs, err), i, k = 0;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (!strcmp((*labs)[i], NSNET_RUN_LAB))
+			free((*labs)[i]);
+		else
+			(*labs)[k++] = (*labs)[i];
+	}
+	(*labs)[k] = NULL;
+	return k;
+}
+
+/*
  * LAB|FILE|NULL → lab name. An existing file is parsed for its name; NULL
  * means the only lab with state (an error if there are none or several).
  */
@@ -90,7 +117,7 @@ int resolve_lab(const char *arg, char *name, size_t len)
 		snprintf(name, len, "%s", arg);
 		return 0;
 	}
-	n = nsnet_state_labs(&labs, &err);
+	n = user_labs(&labs, &err);
 	if (n < 0)
 		return report(NULL, &err);
 	if (n == 1)

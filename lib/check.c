@@ -778,6 +778,99 @@ static int overlap(const struct nsnet_prefix *x, const struct nsnet_prefix *y)
 	return x->plen <= y->plen ? nsnet_prefix_contains(x, y) : nsnet_prefix_contains(y, x);
 }
 
+/* Union-find root of bridge @x (bridges joined by links are one segment). */
+static size_t seg_root(size_t *parent, size_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+/*
+ * Two bridges that are different segments must not have overlapping subnets
+ * (10.0.0.1/24 on one, 10.0.0.2/16 on another): the host would route one
+ * subnet onto the other's bridge. Bridges joined by links are one segment
+ * and may share a subnet (a fabric of leaf bridges does).
+ */
+struct bnet {
+	struct nsnet_prefix p;
+	const struct nsnet_loc *loc;
+	size_t bridge, idx;	/* idx: addresses[idx], or (size_t)-1 subnet, -2 subnet6 */
+};
+
+static void bnet_what(const struct nsnet_lab *lab, const struct bnet *x, char *buf, size_t len)
+{
+	struct pn p1;
+	char a[64];
+
+	if (x->idx == (size_t)-1 || x->idx == (size_t)-2)
+		snprintf(buf, len, "bridges.%s.%s %s", pn(lab->bridges[x->bridge].name, &p1),
+			 x->idx == (size_t)-1 ? "subnet" : "subnet6",
+			 nsnet_prefix_fmt(&x->p, 1, a, sizeof(a)));
+	else
+		snprintf(buf, len, "bridges.%s.addresses[%zu] %s",
+			 pn(lab->bridges[x->bridge].name, &p1), x->idx,
+			 nsnet_prefix_fmt(&x->p, 1, a, sizeof(a)));
+}
+
+static int check_bridge_subnets(struct cctx *c)
+{
+	const struct nsnet_lab *lab = c->lab;
+	struct bnet *v = NULL;
+	size_t *parent = NULL, n = 0, cap = 0, i, j;
+	int ret = 0;
+
+	if (lab->nbridges < 2)
+		return 0;
+	parent = malloc(lab->nbridges * sizeof(*parent));
+	if (!parent)
+		return nomem(c);
+	for (i = 0; i < lab->nbridges; i++)
+		parent[i] = i;
+	for (i = 0; i < lab->nlinks; i++) {
+		const struct nsnet_lab_link *l = &lab->links[i];
+
+		if (l->end[0].bridge_idx >= 0 && l->end[1].bridge_idx >= 0)
+			parent[seg_root(parent, (size_t)l->end[0].bridge_idx)] =
+				seg_root(parent, (size_t)l->end[1].bridge_idx);
+	}
+	for (i = 0; i < lab->nbridges; i++) {
+		const struct nsnet_lab_bridge *b = &lab->bridges[i];
+
+		if (nsnet__grow(&v, &cap, n + b->naddrs + 2, sizeof(*v)) < 0) {
+			free(parent);
+			return nomem(c);
+		}
+		for (j = 0; j < b->naddrs; j++)
+			if (b->addrs[j].p.family)
+				v[n++] = (struct bnet){ b->addrs[j].p, &b->addrs[j].loc, i, j };
+		if (b->subnet.family)
+			v[n++] = (struct bnet){ b->subnet, &b->loc, i, (size_t)-1 };
+		if (b->subnet6.family)
+			v[n++] = (struct bnet){ b->subnet6, &b->loc, i, (size_t)-2 };
+	}
+	for (i = 0; i < n && !ret; i++) {
+		for (j = i + 1; j < n; j++) {
+			char w1[400], w2[400], l2[300];
+
+			if (v[i].bridge == v[j].bridge ||
+			    seg_root(parent, v[i].bridge) == seg_root(parent, v[j].bridge) ||
+			    !overlap(&v[i].p, &v[j].p))
+				continue;
+			bnet_what(lab, &v[j], w1, sizeof(w1));
+			bnet_what(lab, &v[i], w2, sizeof(w2));
+			ret = cerr(c, v[j].loc, "%s overlaps %s (at %s): two bridges, one subnet", w1,
+				   w2, nsnet_lab_where(lab, v[i].loc, l2, sizeof(l2)));
+			break;
+		}
+	}
+	free(v);
+	free(parent);
+	return ret;
+}
+
 struct fsort {
 	int proto;
 	unsigned port;
@@ -993,6 +1086,8 @@ int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err)
 		ret = check_ports(&c);
 	if (!ret)
 		ret = check_addrs(&c);
+	if (!ret)
+		ret = check_bridge_subnets(&c);
 	if (!ret)
 		ret = check_hosts(&c);
 	if (!ret)
