@@ -50,6 +50,7 @@ int cmd_down(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_pingall(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_forward(int argc, char **argv);

@@ -14,16 +14,16 @@ int cmd_exec(int argc, char **argv)
 	struct nsnet_err err = { 0 };
 	struct nsnet_lab *lab = NULL;
 	const char *labarg = NULL, *node;
-	char ns[300];
 	size_t n;
 	int i = 1, ret;
 
 	if (i < argc && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
 		printf("Usage: nsnet exec [-l LAB] NODE [--] CMD [ARG…]\n"
-		       "Run CMD inside NODE's namespace (as ip netns exec); exit status is CMD's.\n");
+		       "Run CMD inside NODE (as ip netns exec, plus the node's private /run and its\n"
+		       "files: from the lab file); exit status is CMD's.\n");
 		return 0;
 	}
-	if (i + 1 < argc && !strcmp(argv[i], "-l")) {
+	if (i + 1 < argc && (!strcmp(argv[i], "-l") || !strcmp(argv[i], "--lab"))) {
 		labarg = argv[i + 1];
 		i += 2;
 	}
@@ -49,9 +49,9 @@ int cmd_exec(int argc, char **argv)
 		nsnet_lab_free(lab);
 		return EXIT_USAGE;
 	}
-	snprintf(ns, sizeof(ns), "%s", lab->nodes[n].ns);
+	ret = nsnet_node_enter(lab->name, &lab->nodes[n], &err);
 	nsnet_lab_free(lab);
-	if (nsnet_netns_switch(ns, &err) < 0)
+	if (ret < 0)
 		return report("exec", &err);
 	fflush(stdout);
 	execvp(argv[i], argv + i);

@@ -286,6 +286,56 @@ static int put_tunnels(const struct nsnet_lab *lab, const struct ns_view *host)
 }
 
 /*
+ * The node commands (exec:): "running", "exited N" (by itself, with status
+ * N), "killed by signal N", or "gone" (ended, how unknown). A command that
+ * exits is not a fault of the lab: health does not count it.
+ */
+static void put_cmds(const struct nsnet_lab *lab, int json)
+{
+	struct nsnet_node_cmd *v = NULL;
+	size_t n = 0, i, shown = 0;
+
+	if (nsnet_lab_node_cmds(lab, &v, &n, NULL) < 0)
+		n = 0;
+	if (json)
+		printf(",\"commands\":[");
+	for (i = 0; i < n; i++) {
+		char st[48];
+
+		if (!v[i].local)
+			continue;
+		if (!v[i].pid)
+			snprintf(st, sizeof(st), "not started");
+		else if (v[i].running)
+			snprintf(st, sizeof(st), "running");
+		else if (v[i].exited)
+			snprintf(st, sizeof(st), "exited %d", v[i].status);
+		else if (v[i].signal)
+			snprintf(st, sizeof(st), "killed by signal %d", v[i].signal);
+		else
+			snprintf(st, sizeof(st), "gone");
+		if (json) {
+			printf("%s{\"node\":", shown++ ? "," : "");
+			json_str(stdout, v[i].node);
+			printf(",\"command\":");
+			json_str(stdout, v[i].cmd);
+			printf(",\"pid\":%d,\"running\":%s", v[i].pid, v[i].running ? "true" : "false");
+			if (v[i].exited)
+				printf(",\"exit_status\":%d", v[i].status);
+			if (v[i].signal)
+				printf(",\"signal\":%d", v[i].signal);
+			printf("}");
+		} else {
+			printf("  command %s pid %d %s: %.60s%s\n", v[i].node, v[i].pid, st, v[i].cmd,
+			       strlen(v[i].cmd) > 60 ? "…" : "");
+		}
+	}
+	if (json)
+		printf("]");
+	free(v);
+}
+
+/*
  * Several labs up and none named: one summary line each (-j: an array):
  * nodes (with their namespace present), bridges, links, and "up" when every
  * namespace and local bridge is there, else "degraded".
@@ -558,6 +608,7 @@ int cmd_status(int argc, char **argv)
 	if (opt_json)
 		printf("]}");
 	put_runs(lab->name, opt_json);
+	put_cmds(lab, opt_json);
 	if (opt_json)
 		printf(",\"health\":\"%s\"}\n", bad ? "degraded" : "ok");
 	else

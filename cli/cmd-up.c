@@ -207,7 +207,7 @@ int cmd_down(int argc, char **argv)
 	struct nsnet_err err = { 0 };
 	const char *arg = NULL;
 	char name[PATH_MAX];
-	int i, quiet = 0, ret;
+	int i, quiet = 0, ret, was_up;
 	double t0 = now();
 
 	for (i = 1; i < argc; i++) {
@@ -242,9 +242,12 @@ int cmd_down(int argc, char **argv)
 	ret = resolve_lab(arg, name, sizeof(name));
 	if (ret)
 		return ret;
+	was_up = nsnet_state_exists(name);
 	ret = nsnet_lab_down(name, !quiet && isatty(2) ? progress_tty : NULL, "down", &err);
 	if (ret < 0)
 		return report("down", &err);
+	if (ret == 1 && was_up)
+		return 0;	/* a down racing ours took it down meanwhile: down it is */
 	if (ret == 1) {		/* named, and nothing of it is up: a typo must not pass */
 		msg("no lab %s is up", name);
 		return EXIT_FAIL;

@@ -24,6 +24,7 @@ static const struct {
 	{ "down", cmd_down, "tear a lab down from its journal (idempotent)" },
 	{ "status", cmd_status, "nodes, interfaces, addresses, routes, forwards, health" },
 	{ "exec", cmd_exec, "run a command inside a lab node" },
+	{ "logs", cmd_logs, "print the output of a node's commands (exec:)" },
 	{ "pingall", cmd_pingall, "all-pairs reachability matrix" },
 	{ "events", cmd_events, "stream what changes in a running lab (links, addresses, routes, qdiscs, nodes)" },
 	{ "forward", cmd_forward, "port forwards of a running lab (add, del, list)" },

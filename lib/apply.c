@@ -72,6 +72,22 @@ uint32_t nsnet_lab_group(const char *name)
 }
 
 /* Ours: the alias says so, or no alias yet and our group (crash or failure in between). */
+
+/*
+ * files: of local nodes without commands (those with commands get theirs
+ * written just before the commands start, exec.c): rewritten on every up.
+ */
+static int files_only(const struct nsnet_lab *lab, struct nsnet_err *err)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < lab->nnodes && ret == 0; i++)
+		if (lab->nodes[i].nfiles && !lab->nodes[i].ncmds && nsnet_lab_node_local(lab, i))
+			ret = nsnet__node_prepare(lab->name, &lab->nodes[i], err);
+	return ret;
+}
+
 static int owned(const struct nsnet_link_info *l, const char *alias, uint32_t group)
 {
 	return nsnet__link_owned(l, alias, group);
@@ -825,6 +841,9 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 		goto out;
 	}
 	forget_runtime(p, lab->name);
+	ret = files_only(lab, err);
+	if (ret < 0)
+		goto out;
 	/* commit: the new source replaces the old in one rename */
 	ret = put_source(lab->name, "source", src, err);
 	if (ret == 0)
@@ -885,6 +904,8 @@ int nsnet_lab_up(struct nsnet_lab *lab, const struct nsnet_lab_source *src,
 	if (ret == 0)
 		ret = nsnet__plan_exec(p, lab->name, progress, parg, err);
 	if (ret == 0)
+		ret = files_only(lab, err);
+	if (ret == 0)
 		ret = nsnet__captures_sync(lab, err);	/* capture-lab.c */
 	if (ret == 0)
 		ret = nsnet_state_log(lab->name, err, "up");
@@ -914,9 +935,40 @@ struct journal {
  * still inside the lab's namespaces: such a process (started with nsnet exec
  * or ip netns exec) would keep the namespace and its links alive.
  */
+/* Alive: the recorded pid has the recorded start time and is not a zombie. */
+static int proc_alive(int pid, unsigned long long start)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (nsnet_proc_start(pid) != start)
+		return 0;	/* gone, or the pid was reused */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+#define TERM_GRACE_MS 3000
+
+/*
+ * Stop the lab's recorded processes (verified by start time): SIGTERM to each
+ * one's process group, so that daemons clean up; whatever still runs after
+ * TERM_GRACE_MS in all gets SIGKILL. Then anything still inside the lab's
+ * namespaces: such a process (started with nsnet exec or ip netns exec) would
+ * keep the namespace and its links alive.
+ */
 static void kill_procs(const struct journal *j, const struct nsnet_nsid *ids, size_t nids)
 {
-	int i;
+	int i, waited, termed = 0;
 
 	for (i = 0; i < j->n; i++) {
 		unsigned long long start;
@@ -924,8 +976,36 @@ static void kill_procs(const struct journal *j, const struct nsnet_nsid *ids, si
 
 		if (sscanf(j->lines[i], "pid %d %llu", &pid, &start) != 2 || pid <= 1)
 			continue;
+		if (!proc_alive(pid, start))
+			continue;
+		kill(-pid, SIGTERM);
+		kill(pid, SIGTERM);
+		termed++;
+	}
+	for (waited = 0; termed && waited < TERM_GRACE_MS; waited += 10) {
+		int left = 0;
+
+		for (i = 0; i < j->n && !left; i++) {
+			unsigned long long start;
+			int pid;
+
+			if (sscanf(j->lines[i], "pid %d %llu", &pid, &start) == 2 && pid > 1) {
+				waitpid(pid, NULL, WNOHANG);
+				left = proc_alive(pid, start);
+			}
+		}
+		if (!left)
+			break;
+		usleep(10000);
+	}
+	for (i = 0; i < j->n; i++) {
+		unsigned long long start;
+		int pid;
+
+		if (sscanf(j->lines[i], "pid %d %llu", &pid, &start) != 2 || pid <= 1)
+			continue;
 		if (nsnet_proc_start(pid) != start)
-			continue;	/* gone, or the pid was reused */
+			continue;
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, WNOHANG);

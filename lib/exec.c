@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1457,6 +1458,12 @@ static int st_add_cmd(struct xctx *x, size_t lo, size_t hi)
 			if (cmd_alive(x, n->name, cmd, pids, 64) + before >= want)
 				continue;
 		}
+		/* the node's files and /run, once per node in this stage */
+		if (i == lo || OP(x, i - 1)->a != o->a) {
+			ret = nsnet__node_prepare(x->lab, n, x->err);
+			if (ret < 0)
+				return ret;
+		}
 		if (pipe2(pfd, O_CLOEXEC) < 0)
 			return nsnet_err_set(x->err, -errno, "pipe: %s", strerror(errno));
 		snprintf(file, sizeof(file), "%s.log", n->name);
@@ -1475,7 +1482,7 @@ static int st_add_cmd(struct xctx *x, size_t lo, size_t hi)
 			if (read(pfd[0], &go, 1) != 1)
 				_exit(1);
 			setsid();
-			if (nsnet_netns_switch(n->ns, NULL) < 0)
+			if (nsnet_node_enter(x->lab, n, NULL) < 0)
 				_exit(1);
 			fd = open("/dev/null", O_RDONLY);
 			if (fd >= 0)
@@ -1485,8 +1492,45 @@ static int st_add_cmd(struct xctx *x, size_t lo, size_t hi)
 				dup2(fd, 1);
 				dup2(fd, 2);
 			}
-			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-			_exit(127);
+			/*
+			 * This process stays as the command's keeper: it runs sh -c CMD
+			 * in its process group, waits, and records how it ended
+			 * (STATE/LAB/exit.PID: "exit N" or "signal N") for status.
+			 */
+			{
+				char ef[PATH_MAX], tmp[PATH_MAX + 8], line[32];
+				pid_t c;
+				int st = 0, efd;
+
+				/* nothing of up's (the lab lock, netlink sockets) stays open here */
+				close_range(3, ~0U, 0);
+				prctl(PR_SET_NAME, "nsnet-cmd", 0, 0, 0);
+				c = fork();
+
+				if (c == 0) {
+					execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+					_exit(127);
+				}
+				if (c < 0)
+					_exit(126);
+				while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+					;
+				snprintf(line, sizeof(line), "%s %d\n",
+					 WIFSIGNALED(st) ? "signal" : "exit",
+					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				snprintf(file, sizeof(file), "exit.%d", (int)getpid());
+				if (nsnet_state_path(x->lab, file, ef, sizeof(ef)) == 0) {
+					snprintf(tmp, sizeof(tmp), "%s.tmp", ef);
+					efd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+						   O_CLOEXEC, 0600);
+					if (efd >= 0) {
+						if (write(efd, line, strlen(line)) > 0)
+							rename(tmp, ef);
+						close(efd);
+					}
+				}
+				_exit(0);
+			}
 		}
 		close(pfd[0]);
 		start = nsnet_proc_start(pid);

@@ -70,4 +70,9 @@ void nsnet__lab_iface_clear(struct nsnet_lab_iface *f);
 /* Multi-host part of the checker (lib/lab-hosts.c); sets lab->local = -1. */
 int nsnet__lab_check_hosts(struct nsnet_lab *lab, struct nsnet_err *err);
 
+/* lib/node.c: a node's own files and /run (see there). */
+struct nsnet_lab_node;
+int nsnet__node_prepare(const char *lab, const struct nsnet_lab_node *n, struct nsnet_err *err);
+void nsnet__node_dirs_remove(const char *lab);
+
 #endif

@@ -802,10 +802,81 @@ static int parse_exec(struct yctx *c, const struct ynode *v, const char *path,
 	return ret;
 }
 
+/* A path of files: absolute, no "." or ".." component, no "//", not in /proc /sys /dev. */
+static const char *bad_file_path(const char *p)
+{
+	static const char *const no[] = { "/proc", "/sys", "/dev", NULL };
+	const char *s;
+	size_t i;
+
+	if (p[0] != '/' || !p[1])
+		return "must be an absolute path of a file";
+	if (strlen(p) > 1024)
+		return "is longer than 1024 bytes";
+	if (p[strlen(p) - 1] == '/')
+		return "names a directory (ends in /)";
+	for (s = p; *s; s++) {
+		if ((unsigned char)*s < 0x20)
+			return "contains control characters";
+		if (s[0] == '/' && (s[1] == '/' || (s[1] == '.' && (s[2] == '/' || !s[2])) ||
+				    (s[1] == '.' && s[2] == '.' && (s[3] == '/' || !s[3]))))
+			return "has an empty, . or .. component";
+	}
+	for (i = 0; no[i]; i++)
+		if (!strncmp(p, no[i], strlen(no[i])) && (!p[strlen(no[i])] || p[strlen(no[i])] == '/'))
+			return "is under /proc, /sys or /dev (kernel file systems)";
+	return NULL;
+}
+
+#define FILE_MAX (1u << 20)
+
+static int parse_files(struct yctx *c, const struct ynode *v, const char *path,
+		       struct nsnet_lab_node *nd)
+{
+	char sp[PATH_LEN];
+	size_t i, j;
+	int ret;
+
+	if (is_null(v))
+		return 0;
+	ret = expect(c, v, Y_MAP, path);
+	if (ret || !v->nkid)
+		return ret;
+	nd->files = calloc(v->nkid / 2 + 1, sizeof(*nd->files));
+	if (!nd->files)
+		return nomem(c);
+	for (i = 0; i + 1 < v->nkid && !ret; i += 2) {
+		const struct ynode *key = v->kid[i], *val = v->kid[i + 1];
+		struct nsnet_lab_file *f = &nd->files[nd->nfiles];
+		const char *why;
+
+		subpath(sp, path, key);
+		why = bad_file_path(key->val);
+		if (why)
+			return perr(c, key, sp, "%s", why);
+		for (j = 0; j < nd->nfiles; j++)
+			if (!strcmp(nd->files[j].path, key->val))
+				return perr(c, key, sp, "the same file twice");
+		f->loc = key->loc;
+		f->path = strdup(key->val);
+		if (!f->path)
+			return nomem(c);
+		nd->nfiles++;
+		ret = get_str(c, val, sp, &f->content);
+		if (ret)
+			return ret;
+		f->len = strlen(f->content);
+		if (f->len > FILE_MAX)
+			return perr(c, val, sp, "more than 1 MiB");
+	}
+	return ret;
+}
+
 static int parse_node(struct yctx *c, const struct ynode *k, const struct ynode *v,
 		      const char *path, struct nsnet_lab_node *nd)
 {
-	static const char *const keys[] = { "interfaces", "routes", "sysctls", "exec", "host", NULL };
+	static const char *const keys[] = { "interfaces", "routes", "sysctls", "exec", "host",
+					    "files", NULL };
 	char sp[PATH_LEN], ip[PATH_LEN];
 	size_t i, j;
 	int ret;
@@ -829,6 +900,8 @@ static int parse_node(struct yctx *c, const struct ynode *k, const struct ynode 
 			ret = parse_sysctls(c, val, sp, nd);
 		} else if (!strcmp(key->val, "exec")) {
 			ret = parse_exec(c, val, sp, nd);
+		} else if (!strcmp(key->val, "files")) {
+			ret = parse_files(c, val, sp, nd);
 		} else if (!strcmp(key->val, "host")) {
 			ret = get_str(c, val, sp, &nd->host);
 		} else if (!is_null(val)) {

@@ -80,6 +80,11 @@ static void node_clear(struct nsnet_lab_node *n)
 	for (i = 0; i < n->ncmds; i++)
 		free(n->cmds[i]);
 	free(n->cmds);
+	for (i = 0; i < n->nfiles; i++) {
+		free(n->files[i].path);
+		free(n->files[i].content);
+	}
+	free(n->files);
 	free(n->cmd_locs);
 }
 

@@ -552,6 +552,24 @@ static int route_lost(const struct nsnet_lab *from, int n, const struct nsnet_ro
 	return 0;
 }
 
+/* Whether two versions of a node have the same files: (the same set, the same contents). */
+static int files_same(const struct nsnet_lab_node *a, const struct nsnet_lab_node *b)
+{
+	size_t i, j;
+
+	if (a->nfiles != b->nfiles)
+		return 0;
+	for (i = 0; i < a->nfiles; i++) {
+		for (j = 0; j < b->nfiles; j++)
+			if (!strcmp(a->files[i].path, b->files[j].path))
+				break;
+		if (j == b->nfiles || a->files[i].len != b->files[j].len ||
+		    memcmp(a->files[i].content, b->files[j].content, a->files[i].len))
+			return 0;
+	}
+	return 1;
+}
+
 static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 			   const struct nsnet_lab *to, int fn, int tn, const uint8_t *f_wire_gone,
 			   const uint8_t *t_wire_new)
@@ -644,7 +662,7 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 				op->fa = fn, op->b = found;
 		}
 	}
-	/* commands: matched by text, in order */
+	/* commands: matched by text, in order; all restart when the node's files: changed */
 	rdone = calloc(td->ncmds + 1, 1);
 	if (!rdone) {
 		c->nomem = 1;
@@ -653,7 +671,7 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 	for (i = 0; i < fd->ncmds; i++) {
 		int match = -1;
 
-		for (j = 0; j < td->ncmds && match < 0; j++)
+		for (j = 0; j < td->ncmds && match < 0 && files_same(fd, td); j++)
 			if (!rdone[j] && !strcmp(fd->cmds[i], td->cmds[j]))
 				match = (int)j;
 		if (match >= 0)

@@ -14,6 +14,7 @@
 
 #include "nsnet/netns.h"
 #include "nsnet/state.h"
+#include "lab-int.h"
 #include "nsnet/sysctl.h"
 
 static char state_dir[1024];
@@ -348,6 +349,7 @@ int nsnet_state_remove(const char *lab, struct nsnet_err *err)
 	ret = lab_dir_check(lab, err);
 	if (ret < 1)
 		return ret;	/* gone already, or not ours to empty */
+	nsnet__node_dirs_remove(lab);	/* nodes/: files: and /run of the nodes */
 	d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? 0 : nsnet_err_set(err, -errno, "%s: %s", path,

@@ -28,6 +28,14 @@ struct nsnet_lab_addr {
 	struct nsnet_loc loc;
 };
 
+/* A file of a node (files:): written under the lab's state, shown at @path in the node. */
+struct nsnet_lab_file {
+	char *path;			/* absolute, normalised (no "..", ".", "//") */
+	char *content;
+	size_t len;
+	struct nsnet_loc loc;
+};
+
 struct nsnet_lab_bridge {
 	char *name;			/* host interface name, <= 15 bytes */
 	struct nsnet_lab_addr *addrs;	/* the host's addresses on the bridge */
@@ -89,6 +97,8 @@ struct nsnet_lab_node {
 	size_t nroutes;
 	struct nsnet_lab_kv *sysctls;
 	size_t nsysctls;
+	struct nsnet_lab_file *files;	/* "files:": path -> content, seen inside the node only */
+	size_t nfiles;
 	char **cmds;			/* shell commands started (in the background) after up */
 	struct nsnet_loc *cmd_locs;
 	size_t ncmds;
@@ -207,6 +217,31 @@ int nsnet_lab_check(struct nsnet_lab *lab, struct nsnet_err *err);
 void nsnet_lab_free(struct nsnet_lab *lab);
 
 /* Format "FILE:LINE:COL" of @loc into buf. */
+/*
+ * Enter node @n of running lab @lab as every process nsnet starts in a node
+ * does (call in a child about to exec): `ip netns exec` semantics
+ * (nsnet_netns_switch), a private /run (the node's directory in the lab's
+ * state, nsnet's own directories under /run bound back in) and the node's
+ * files: shown at their paths (read-only overlays). 0 or -errno.
+ */
+int nsnet_node_enter(const char *lab, const struct nsnet_lab_node *n, struct nsnet_err *err);
+
+/* A node command (exec:) of a running lab, as status shows it. */
+struct nsnet_node_cmd {
+	const char *node, *cmd;		/* into the lab passed in */
+	int local;			/* on this host (multi-host labs) */
+	int pid;			/* the command's keeper; 0: never started here */
+	unsigned long long start;
+	int running;
+	int exited, status;		/* exited by itself with status */
+	int signal;			/* ended by this signal */
+	int claimed;			/* internal */
+};
+
+/* The commands of running lab @lab (its saved version) with their state. *v: free(). */
+int nsnet_lab_node_cmds(const struct nsnet_lab *lab, struct nsnet_node_cmd **v, size_t *n,
+			struct nsnet_err *err);
+
 const char *nsnet_lab_where(const struct nsnet_lab *lab, const struct nsnet_loc *loc, char *buf,
 			    size_t len);
 

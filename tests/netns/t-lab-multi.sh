@@ -13,7 +13,8 @@ check_eq "pingall leaves no permanent neighbour entries behind" 0 "$(ip -n h1 -j
 # a second lab side by side
 cp "$ROOT/examples/router.yaml" "$TMP/router.yaml"
 check "a second lab (router) beside it" $NSNET up "$TMP/router.yaml"
-check_status "status without a lab name is ambiguous now: exit 1" 1 $NSNET status
+check "status without a lab name, two labs up: one line each" $NSNET status
+check_eq "… both listed" 2 "$(grep -c '^router \|^star-100 ' "$TMP/out")"
 check "status star-100" $NSNET status star-100
 check "pingall -l router" $NSNET pingall -l router
 check "down star-100" $NSNET down star-100
