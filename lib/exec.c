@@ -396,9 +396,9 @@ static size_t cmd_alive(const struct xctx *x, const char *node, const char *cmd,
 }
 
 /*
- * Kill the journaled processes of node command ops[lo..hi): one process per
- * op (a node may run the same command twice and keep one), and wait (bounded)
- * until they are gone.
+ * Stop the journaled processes of node command ops[lo..hi): one process per
+ * op (a node may run the same command twice and keep one), SIGTERM then
+ * SIGKILL, and wait (bounded) until they are gone.
  */
 static int st_del_cmd(struct xctx *x, size_t lo, size_t hi)
 {
@@ -425,16 +425,25 @@ static int st_del_cmd(struct xctx *x, size_t lo, size_t hi)
 			continue;
 		killed[nk].pid = victim;
 		killed[nk++].start = nsnet_proc_start(victim);
-		kill(-victim, SIGKILL);
-		kill(victim, SIGKILL);
+		kill(-victim, SIGTERM);	/* a daemon cleans up (its socket, pid file) */
+		kill(victim, SIGTERM);
 	}
-	/* gone (or a zombie) before the rollback or the next stage looks again */
-	for (tries = 0; tries < 400; tries++) {
+	/*
+	 * Gone (or a zombie) before the rollback or the next stage looks again:
+	 * SIGTERM, up to ~2 s; then SIGKILL to what is left, up to ~2 s more.
+	 */
+	for (tries = 0; tries < 800; tries++) {
 		size_t left = 0;
 
 		for (k = 0; k < nk; k++) {
 			waitpid(killed[k].pid, NULL, WNOHANG);
-			left += proc_alive(killed[k].pid, killed[k].start);
+			if (proc_alive(killed[k].pid, killed[k].start)) {
+				left++;
+				if (tries == 400) {
+					kill(-killed[k].pid, SIGKILL);
+					kill(killed[k].pid, SIGKILL);
+				}
+			}
 		}
 		if (!left)
 			break;
