@@ -5,7 +5,7 @@ PKGS="build-essential pkg-config libmnl-dev libnftables-dev libyaml-dev libjanss
       libpcap-dev
       passt slirp4netns
       iproute2 nftables iputils-ping socat jq util-linux procps psmisc graphviz bc time
-      podman crun busybox-static tshark iperf3 qemu-system-x86 containernetworking-plugins containerd"
+      podman crun busybox-static tshark iperf3 qemu-system-x86 containernetworking-plugins containerd bird2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
