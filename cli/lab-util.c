@@ -52,6 +52,17 @@ int load_lab_file(const char *path, struct nsnet_lab **lab, char **text, size_t 
 		return nsnet_err_set(err, -EINVAL, "%s: too large or out of memory", path);
 	buf[n] = '\0';
 	ret = nsnet_lab_parse(buf, n, path, lab, err);
+	if (ret == 0) {	/* files: given as { file: SRC }, beside the lab file */
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		ret = nsnet_lab_files_load(*lab, dir, err);
+	}
 	if (ret == 0)
 		ret = nsnet_lab_check(*lab, err);
 	if (ret < 0) {

@@ -73,6 +73,46 @@ uint32_t nsnet_lab_group(const char *name)
 
 /* Ours: the alias says so, or no alias yet and our group (crash or failure in between). */
 
+/* Whether some node's files: are given as { file: SRC } (their content can change alone). */
+static int has_file_src(const struct nsnet_lab *lab)
+{
+	size_t i, j;
+
+	for (i = 0; i < lab->nnodes; i++)
+		for (j = 0; j < lab->nodes[i].nfiles; j++)
+			if (lab->nodes[i].files[j].src)
+				return 1;
+	return 0;
+}
+
+/*
+ * An otherwise empty converge: rewrite the files: of local nodes without
+ * commands whose files changed (nodes with commands get a plan: restart).
+ * Returns how many nodes were rewritten, or -errno.
+ */
+static int files_changed(const struct nsnet_lab *from, const struct nsnet_lab *lab,
+			 struct nsnet_err *err)
+{
+	size_t i, j;
+	int n = 0, ret;
+
+	for (i = 0; i < lab->nnodes; i++) {
+		const struct nsnet_lab_node *t = &lab->nodes[i];
+
+		if (t->ncmds || !nsnet_lab_node_local(lab, i))
+			continue;
+		for (j = 0; j < from->nnodes && strcmp(from->nodes[j].name, t->name); j++)
+			;
+		if (j < from->nnodes && nsnet__files_same(&from->nodes[j], t))
+			continue;
+		ret = nsnet__node_prepare(lab->name, t, err);
+		if (ret < 0)
+			return ret;
+		n++;
+	}
+	return n;
+}
+
 /*
  * files: of local nodes without commands (those with commands get theirs
  * written just before the commands start, exec.c): rewritten on every up.
@@ -395,6 +435,8 @@ static int saved_host(const char *name, struct nsnet_lab *lab, struct nsnet_err 
 /* A recorded lab read back (@ret its parse result): checked, its host chosen. */
 static int saved_finish(const char *name, struct nsnet_lab **lab, int ret, struct nsnet_err *err)
 {
+	if (ret == 0)
+		nsnet__node_files_from_store(*lab);	/* files: given as { file: } */
 	if (ret == 0)
 		ret = nsnet_lab_check(*lab, err);
 	if (ret == 0)
@@ -791,7 +833,7 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 	uint8_t *gone = NULL;
 	int ret;
 
-	if (!lab->nhosts && source_same(lab->name, src)) {
+	if (!lab->nhosts && !has_file_src(lab) && source_same(lab->name, src)) {
 		/* the same file again: no second parse, only vanished nodes to redo */
 		ret = gone_of(lab, &gone, err);
 		if (ret == 0)
@@ -811,9 +853,15 @@ static int converge_locked(struct nsnet_lab *lab, const struct nsnet_lab_source 
 	if (!plan_count(p)) {
 		/* nothing to do on the system; a file that differs (comments,
 		 * capture:) still becomes the recorded source */
-		ret = source_same(lab->name, src) ? 1 : put_source(lab->name, "source", src, err);
+		int rewrote = from ? files_changed(from, lab, err) : 0;
+
+		if (rewrote < 0) {
+			ret = rewrote;
+			goto out;
+		}
+		ret = source_same(lab->name, src) ? 0 : put_source(lab->name, "source", src, err);
 		if (ret == 0)
-			ret = 1;
+			ret = rewrote ? 0 : 1;
 		goto out;
 	}
 	ret = preflight_plan(p, lab->name, err);

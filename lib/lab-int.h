@@ -74,5 +74,7 @@ int nsnet__lab_check_hosts(struct nsnet_lab *lab, struct nsnet_err *err);
 struct nsnet_lab_node;
 int nsnet__node_prepare(const char *lab, const struct nsnet_lab_node *n, struct nsnet_err *err);
 void nsnet__node_dirs_remove(const char *lab);
+void nsnet__node_files_from_store(struct nsnet_lab *lab);
+int nsnet__files_same(const struct nsnet_lab_node *a, const struct nsnet_lab_node *b);
 
 #endif

@@ -862,6 +862,19 @@ static int parse_files(struct yctx *c, const struct ynode *v, const char *path,
 		if (!f->path)
 			return nomem(c);
 		nd->nfiles++;
+		if (val->type == Y_MAP) {	/* { file: SRC }: read by nsnet_lab_files_load() */
+			char fp[PATH_LEN];
+
+			if (val->nkid != 2 || strcmp(val->kid[0]->val ? val->kid[0]->val : "", "file"))
+				return perr(c, val, sp, "want a string (the content) or { file: PATH }");
+			subpath(fp, sp, val->kid[0]);
+			ret = get_str(c, val->kid[1], fp, &f->src);
+			if (!ret && !*f->src)
+				ret = perr(c, val->kid[1], fp, "empty path");
+			if (ret)
+				return ret;
+			continue;
+		}
 		ret = get_str(c, val, sp, &f->content);
 		if (ret)
 			return ret;

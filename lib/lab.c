@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The lab model: free, locations, loading, the built-in seed lab, small helpers. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ static void node_clear(struct nsnet_lab_node *n)
 	for (i = 0; i < n->nfiles; i++) {
 		free(n->files[i].path);
 		free(n->files[i].content);
+		free(n->files[i].src);
 	}
 	free(n->files);
 	free(n->cmd_locs);
@@ -422,6 +424,21 @@ int nsnet_lab_load(const char *path, struct nsnet_lab **out, struct nsnet_err *e
 		goto out;
 	}
 	ret = nsnet_lab_parse(buf, len, path, out, err);
+	if (ret == 0) {	/* files: given as { file: SRC }, beside the lab file */
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		ret = nsnet_lab_files_load(*out, dir, err);
+		if (ret < 0) {
+			nsnet_lab_free(*out);
+			*out = NULL;
+		}
+	}
 out:
 	if (fd >= 0)
 		close(fd);

@@ -130,6 +130,11 @@ int nsnet__node_prepare(const char *lab, const struct nsnet_lab_node *n, struct 
 		char *slash;
 		int fd;
 
+		if (!f->content)
+			return nsnet_err_set(err, -EINVAL, "node %s: file %s: its content (file: %s) "
+					     "was not read (nsnet_lab_files_load)", n->name, f->path,
+					     f->src ? f->src : "?");
+
 		ret = file_store(lab, n->name, f, p, sizeof(p));
 		if (ret < 0)
 			return nsnet_err_set(err, ret, "node %s: file %s: path too long", n->name,
@@ -374,4 +379,93 @@ int nsnet_lab_node_cmds(const struct nsnet_lab *lab, struct nsnet_node_cmd **v, 
 	*v = out;
 	*nv = n;
 	return 0;
+}
+
+/* ---- files: given as { file: SRC } ---------------------------------------------- */
+
+static int read_small(const char *path, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	if (st.st_size > (off_t)(1u << 20)) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (r < 0 || r != (ssize_t)st.st_size) {
+		free(buf);
+		return r < 0 ? -errno : -EIO;
+	}
+	buf[r] = '\0';
+	*out = buf;
+	*len = (size_t)r;
+	return 0;
+}
+
+int nsnet_lab_files_load(struct nsnet_lab *lab, const char *dir, struct nsnet_err *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < lab->nnodes; i++) {
+		struct nsnet_lab_node *n = &lab->nodes[i];
+
+		for (j = 0; j < n->nfiles; j++) {
+			struct nsnet_lab_file *f = &n->files[j];
+			char path[PATH_MAX], wh[300];
+			int ret;
+
+			if (!f->src || f->content)
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s%s%s",
+					     f->src[0] == '/' ? "" : (dir && *dir ? dir : "."),
+					     f->src[0] == '/' ? "" : "/", f->src) >= sizeof(path))
+				ret = -ENAMETOOLONG;
+			else
+				ret = read_small(path, &f->content, &f->len);
+			if (ret < 0)
+				return nsnet_err_set(err, ret == -ENOENT ? -EINVAL : ret,
+						     "%s: nodes.%s.files.%s: cannot read %s: %s",
+						     nsnet_lab_where(lab, &f->loc, wh, sizeof(wh)),
+						     n->name, f->path, path,
+						     ret == -EFBIG ? "more than 1 MiB" :
+						     ret == -EISDIR ? "a directory" :
+						     ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+/* A saved lab's { file: } files: the copies up wrote (what is applied), if any. */
+void nsnet__node_files_from_store(struct nsnet_lab *lab)
+{
+	size_t i, j;
+
+	for (i = 0; i < lab->nnodes; i++) {
+		struct nsnet_lab_node *n = &lab->nodes[i];
+
+		for (j = 0; j < n->nfiles; j++) {
+			struct nsnet_lab_file *f = &n->files[j];
+			char p[PATH_MAX];
+
+			if (f->content || file_store(lab->name, n->name, f, p, sizeof(p)) < 0)
+				continue;
+			if (read_small(p, &f->content, &f->len) < 0)
+				f->content = NULL;
+		}
+	}
 }

@@ -553,7 +553,7 @@ static int route_lost(const struct nsnet_lab *from, int n, const struct nsnet_ro
 }
 
 /* Whether two versions of a node have the same files: (the same set, the same contents). */
-static int files_same(const struct nsnet_lab_node *a, const struct nsnet_lab_node *b)
+int nsnet__files_same(const struct nsnet_lab_node *a, const struct nsnet_lab_node *b)
 {
 	size_t i, j;
 
@@ -564,6 +564,7 @@ static int files_same(const struct nsnet_lab_node *a, const struct nsnet_lab_nod
 			if (!strcmp(a->files[i].path, b->files[j].path))
 				break;
 		if (j == b->nfiles || a->files[i].len != b->files[j].len ||
+		    !a->files[i].content || !b->files[j].content ||
 		    memcmp(a->files[i].content, b->files[j].content, a->files[i].len))
 			return 0;
 	}
@@ -671,7 +672,7 @@ static void plan_node_kept(struct pctx *c, const struct nsnet_lab *from,
 	for (i = 0; i < fd->ncmds; i++) {
 		int match = -1;
 
-		for (j = 0; j < td->ncmds && match < 0 && files_same(fd, td); j++)
+		for (j = 0; j < td->ncmds && match < 0 && nsnet__files_same(fd, td); j++)
 			if (!rdone[j] && !strcmp(fd->cmds[i], td->cmds[j]))
 				match = (int)j;
 		if (match >= 0)

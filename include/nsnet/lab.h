@@ -31,8 +31,9 @@ struct nsnet_lab_addr {
 /* A file of a node (files:): written under the lab's state, shown at @path in the node. */
 struct nsnet_lab_file {
 	char *path;			/* absolute, normalised (no "..", ".", "//") */
-	char *content;
+	char *content;			/* NULL until loaded when given as { file: SRC } */
 	size_t len;
+	char *src;			/* { file: SRC }: relative to the lab file's directory */
 	struct nsnet_loc loc;
 };
 
@@ -225,6 +226,13 @@ void nsnet_lab_free(struct nsnet_lab *lab);
  * files: shown at their paths (read-only overlays). 0 or -errno.
  */
 int nsnet_node_enter(const char *lab, const struct nsnet_lab_node *n, struct nsnet_err *err);
+
+/*
+ * Read the files given as { file: SRC } in the lab file (files:), SRC
+ * relative to @dir (the lab file's directory) unless absolute. Errors name
+ * the lab-file location. 0 or -errno.
+ */
+int nsnet_lab_files_load(struct nsnet_lab *lab, const char *dir, struct nsnet_err *err);
 
 /* A node command (exec:) of a running lab, as status shows it. */
 struct nsnet_node_cmd {

@@ -88,3 +88,33 @@ printf 'name: bad\nnodes:\n  n:\n    files:\n      /etc/../x: "y"\n' > "$TMP/bad
 check_status "a .. in files: exit 2" 2 $NSNET validate "$TMP/bad.yaml"
 printf 'name: bad\nnodes:\n  n:\n    files:\n      /proc/x: "y"\n' > "$TMP/bad.yaml"
 check_status "a file under /proc: exit 2" 2 $NSNET validate "$TMP/bad.yaml"
+
+# files: from a file beside the lab file ({ file: PATH }), read at up; a change
+# of that file alone is applied by the next up
+mkdir -p "$TMP/ft/conf"
+printf 'from a file\n' > "$TMP/ft/conf/greeting.txt"
+cat > "$TMP/ft/lab.yaml" <<'Y'
+name: ft
+nodes:
+  a:
+    files:
+      /etc/greeting: { file: conf/greeting.txt }
+  b:
+    files:
+      /etc/greeting: { file: conf/greeting.txt }
+    exec: ["exec sleep 600"]
+Y
+check "up a lab with { file: conf/greeting.txt }" $NSNET up "$TMP/ft/lab.yaml" -q
+check_eq "… the file's content at /etc/greeting in a" "from a file" "$($NSNET exec a cat /etc/greeting)"
+bpid=$($NSNET status -j ft | jq '.commands[0].pid')
+check "up again, nothing changed" $NSNET up "$TMP/ft/lab.yaml"
+check_match "… nothing to do" 'nothing to do' "$(cat "$TMP/out")"
+printf 'changed\n' > "$TMP/ft/conf/greeting.txt"
+check "up after only the referenced file changed" $NSNET up "$TMP/ft/lab.yaml" -q
+check_eq "… a (no commands) sees the new content" "changed" "$($NSNET exec a cat /etc/greeting)"
+check_eq "… b sees it too" "changed" "$($NSNET exec b cat /etc/greeting)"
+check "… and b's command was restarted (new pid)" test "$($NSNET status -j ft | jq '.commands[0].pid')" != "$bpid"
+check "down ft" $NSNET down ft -q
+sed -i 's/greeting.txt/nosuch.txt/' "$TMP/ft/lab.yaml"
+check_status "{ file: } that does not exist: validate exit 2" 2 $NSNET validate "$TMP/ft/lab.yaml"
+check_match "… with the location and the path" 'lab.yaml:5:7: nodes.a.files./etc/greeting: cannot read .*conf/nosuch.txt' "$(cat "$TMP/out")"
