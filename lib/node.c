@@ -439,7 +439,7 @@ int nsnet_lab_files_load(struct nsnet_lab *lab, const char *dir, struct nsnet_er
 				ret = read_small(path, &f->content, &f->len);
 			if (ret < 0)
 				return nsnet_err_set(err, ret == -ENOENT ? -EINVAL : ret,
-						     "%s: nodes.%s.files.%s: cannot read %s: %s",
+						     "%s: nodes.%s.files.\"%s\": cannot read %s: %s",
 						     nsnet_lab_where(lab, &f->loc, wh, sizeof(wh)),
 						     n->name, f->path, path,
 						     ret == -EFBIG ? "more than 1 MiB" :

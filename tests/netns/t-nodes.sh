@@ -117,4 +117,4 @@ check "… and b's command was restarted (new pid)" test "$($NSNET status -j ft 
 check "down ft" $NSNET down ft -q
 sed -i 's/greeting.txt/nosuch.txt/' "$TMP/ft/lab.yaml"
 check_status "{ file: } that does not exist: validate exit 2" 2 $NSNET validate "$TMP/ft/lab.yaml"
-check_match "… with the location and the path" 'lab.yaml:5:7: nodes.a.files./etc/greeting: cannot read .*conf/nosuch.txt' "$(cat "$TMP/out")"
+check_match "… with the location and the path" 'lab.yaml:5:7: nodes.a.files."/etc/greeting": cannot read .*conf/nosuch.txt' "$(cat "$TMP/out")"
