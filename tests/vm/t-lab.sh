@@ -43,10 +43,10 @@ check_eq "no nft table left" 0 "$(nft -j list tables | jq '[.nftables[] | select
 for f in examples/*.yaml; do
 	name=$(basename "$f" .yaml)
 	grep -q '^hosts:' "$f" && continue	# a lab across machines: one part per host
+	# ospf.yaml needs BIRD (not in the VM) and converges in seconds: t-ospf on the host
+	[ "$name" = ospf ] && continue
 	check "example $name: up" $NSNET up "$f"
-	# auto.yaml: pingall also fails on the host (n2 has no IPv6 address, yet is
-	# asked to reach n1 and n3 over IPv6): up and down only, until fixed
-	[ "$name" = auto ] || check "example $name: pingall" $NSNET pingall
+	check "example $name: pingall" $NSNET pingall
 	check "example $name: down" $NSNET down "$f"
 done
 check_eq "only the test's namespaces left" "inet lan" "$(ip -j netns list | jq -r '[.[].name] | sort | join(" ")')"
