@@ -5,7 +5,8 @@
 #   linear,1000 and tree,3,10, each with a floor of its own shape (floor's
 #   chain of leaf bridges with the same bridge and host counts); the kernel's
 #   own cost of their bridges alone (floor bridges B); peak RSS and open files
-#   of `nsnet up` per N.
+#   of `nsnet up` per N; `nsnet pingall` (every pair) over star,N0 and the
+#   other shapes.
 # Prints every time, the ratios against star,1000 and against the floor, and
 # the growth exponent of up and down time over N (least-squares slope of
 # log t against log N: 1 is linear).
@@ -114,6 +115,14 @@ done
 
 REF=${SIZES%% *}
 S1=${U[nsnet star,$REF]:-}; S1D=${D[nsnet star,$REF]:-}
+# pingall over the reference star and the other shapes: every pair, timed
+declare -A P
+for o in "star,$REF" $OTHERS; do
+	settle
+	"$B/nsnet" up --topo "$o" -q > /dev/null 2>&1 || { echo "bench: FAILED: up $o" >&2; continue; }
+	P[$o]=$("$B/nsnet" pingall -j 2> /dev/null | jq -r '"\(.seconds) \(.answered)/\(.expected)"')
+	"$B/nsnet" down -q > /dev/null 2>&1
+done
 r() { [ -n "$2" ] && [ "$2" != 0 ] && printf '%.2f' "$(echo "$1 / $2" | bc -l)" || echo -; }
 printf '\n%-24s %9s %9s %11s %11s %9s %9s\n' "median of $RUNS" "up s" "down s" \
 	"up/star$REF" "dn/star$REF" "up/floor" "dn/floor"
@@ -127,6 +136,10 @@ for k in $(for n in $SIZES; do echo "floor_star,$n nsnet_star,$n"; done) \
 		fl=$(r "${U[$k]}" "${U[floor $o]:-}"); fd=$(r "${D[$k]}" "${D[floor $o]:-}");; esac
 	printf '%-24s %9.3f %9.3f %11s %11s %9s %9s\n' "$k" "${U[$k]}" "${D[$k]}" \
 		"$(r "${U[$k]}" "$S1")" "$(r "${D[$k]}" "$S1D")" "$fl" "$fd"
+done
+echo
+for o in "star,$REF" $OTHERS; do
+	[ -n "${P[$o]:-}" ] && printf 'nsnet pingall %-14s %s s, %s pairs answered\n' "$o:" ${P[$o]}
 done
 echo
 for who in floor nsnet; do
