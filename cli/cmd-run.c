@@ -13,11 +13,13 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"Usage: nsnet run [-l LAB] [--bridge BR] [--ip CIDR] [--gw ADDR]\n"
 		"                 [-p [HOSTADDR:]HOSTPORT:PORT[/tcp|udp]]... [--hostname NAME]\n"
-		"                 [--name NAME] [-e|--env K[=V]]... [-w|--workdir DIR] -- CMD [ARG...]\n"
+		"                 [--name NAME] [-e|--env K[=V]]... [-w|--workdir DIR]\n"
+		"                 [--keep-network] -- CMD [ARG...]\n"
 		"Run CMD in new network, UTS, PID, mount and IPC namespaces, on eth0 wired to a\n"
 		"lab bridge with an address of its own and a default route via the bridge.\n"
 		"Without -l: the default network, lab \"%s\" (bridge %s, %s, host .1,\n"
-		"masquerade), created on first use; remove it with `nsnet down %s`.\n"
+		"masquerade), created on first use and removed when the last run on it\n"
+		"exits (or by `nsnet gc`, `nsnet down %s`).\n"
 		"  -l LAB           a running lab; --bridge: which of its bridges (default: first)\n"
 		"  --ip CIDR        the address (default: the next free one of the bridge's subnet)\n"
 		"  --gw ADDR        default route via ADDR (default: the bridge's address)\n"
@@ -28,6 +30,8 @@ static void run_usage(FILE *f)
 		"                   ip netns exec NAME); also tags its forwards run:NAME\n"
 		"  -e, --env K=V    set an environment variable (K alone: copy it from here)\n"
 		"  -w, --workdir DIR\n"
+		"  --keep-network   the default network stays after the last run exits\n"
+		"                   (until `nsnet down run`)\n"
 		"CMD runs as pid 2 under a small init (pid 1) that forwards signals and reaps\n"
 		"orphans. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 sent to nsnet reach CMD.\n"
 		"Exit status: CMD's (128+N if killed by signal N); 127/126 if CMD could not be\n"
@@ -131,6 +135,8 @@ int cmd_run(int argc, char **argv)
 				free(kv);
 				goto nomem;
 			}
+		} else if (!strcmp(argv[i], "--keep-network")) {
+			o.keep_network = 1;
 		} else if ((v = optval(argc, argv, &i, "--workdir", "-w", &missing))) {
 			o.workdir = v;
 		} else {

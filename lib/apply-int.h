@@ -13,6 +13,9 @@
 int nsnet__nat_apply_all(const struct nsnet_lab *lab, const struct nsnet_forward *extra,
 			 size_t nextra, struct nsnet_err *err);
 
+/* nsnet_lab_down() for a caller that holds the lab's lock already. */
+int nsnet__lab_down_locked(const char *name, struct nsnet_err *err);
+
 struct nsnet_plan;
 struct nsnet_link_info;
 struct nsnet_nsid;

@@ -1338,6 +1338,11 @@ out:
 	return ret;
 }
 
+int nsnet__lab_down_locked(const char *name, struct nsnet_err *err)
+{
+	return down_locked(name, NULL, NULL, err);
+}
+
 int nsnet_lab_down(const char *name, nsnet_progress_fn progress, void *parg,
 		   struct nsnet_err *err)
 {

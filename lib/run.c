@@ -48,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nsnet/apply.h"
+#include "apply-int.h"
 #include "nsnet/lab.h"
 #include "nsnet/link.h"
 #include "nsnet/netns.h"
@@ -64,6 +64,7 @@
 #define RESV_PREFIX "run."
 #define RESV_TMP ".run.tmp"
 #define JOURNAL_TMP ".journal.run.tmp"
+#define AUTO_FILE "auto"	/* the default network was made by a run: it goes with the last */
 
 static const int fwd_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NFWD_SIGS (sizeof(fwd_sigs) / sizeof(fwd_sigs[0]))
@@ -381,6 +382,63 @@ static int journal_has_up(const char *lab)
 
 /* ---- the default network ------------------------------------------------------------ */
 
+static int is_auto(const char *lab)
+{
+	char path[PATH_MAX];
+
+	return !strcmp(lab, NSNET_RUN_LAB) &&
+	       nsnet_state_path(lab, AUTO_FILE, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
+}
+
+/*
+ * Caller holds @lab's lock. The default network that a run made goes once no
+ * live instance holds a reservation on it (what dead ones left goes with it:
+ * their journal lines are the lab's). A reservation that cannot be read (torn
+ * by a crash) counts as live until gc reclaims it. 1 if removed, 0, -errno.
+ */
+static int drop_if_unused(const char *lab, struct nsnet_err *err)
+{
+	char **names = NULL;
+	int n, k, busy = 0, ret;
+
+	if (!is_auto(lab) || !journal_has_up(lab))
+		return 0;
+	n = resv_names(lab, &names, err);
+	if (n < 0)
+		return n;
+	for (k = 0; k < n && !busy; k++) {
+		struct resv rv;
+
+		if (resv_read(lab, names[k], &rv) < 0) {
+			busy = 1;
+			continue;
+		}
+		busy = resv_alive(&rv);
+		resv_free(&rv);
+	}
+	nsnet_strv_free(names);
+	if (busy)
+		return 0;
+	ret = nsnet__lab_down_locked(lab, err);
+	return ret < 0 ? ret : 1;
+}
+
+/* Keep (@keep) the default network after its last run, or let it go with it. */
+static int set_auto(int keep, struct nsnet_err *err)
+{
+	int lock, ret = 0;
+
+	lock = nsnet_state_lock(NSNET_RUN_LAB, err);
+	if (lock < 0)
+		return lock;
+	if (keep)
+		nsnet_state_unlink(NSNET_RUN_LAB, AUTO_FILE);
+	else if (journal_has_up(NSNET_RUN_LAB))
+		ret = nsnet_state_put(NSNET_RUN_LAB, AUTO_FILE, "", 0, err);
+	nsnet_state_unlock(lock);
+	return ret;
+}
+
 int nsnet_run_default_lab(struct nsnet_err *err)
 {
 	struct nsnet_lab_source src = { .kind = "file", .arg = "<nsnet-run>" };
@@ -432,6 +490,8 @@ int nsnet_run_default_lab(struct nsnet_err *err)
 		ret = nsnet_lab_check(lab, err);
 	if (ret == 0)
 		ret = nsnet_lab_up(lab, &src, NULL, NULL, err);
+	if (ret == 0)
+		ret = set_auto(0, err);	/* made here, on demand: it goes with its last run */
 	if (ret == -EEXIST) {
 		/* someone else brought it up meanwhile (we waited on the lock) */
 		lock = nsnet_state_lock(NSNET_RUN_LAB, NULL);
@@ -1118,7 +1178,7 @@ int nsnet_run_start(const struct nsnet_run_opts *o, struct nsnet_run **out,
 	struct nsnet_prefix subnet;
 	struct child_arg ca = { 0 };
 	struct nsnet_run *r;
-	int sv[2] = { -1, -1 }, ret, sig;
+	int sv[2] = { -1, -1 }, ret, sig, attempt;
 	char host[80], s[64];
 
 	*out = NULL;
@@ -1136,20 +1196,6 @@ int nsnet_run_start(const struct nsnet_run_opts *o, struct nsnet_run **out,
 	snprintf(r->lab, sizeof(r->lab), "%s", o->lab ? o->lab : NSNET_RUN_LAB);
 	/* signals wait in the signalfd from now on: set-up is never cut half-way */
 	ret = block_signals(r, err);
-	if (ret < 0)
-		goto fail;
-	if (!strcmp(r->lab, NSNET_RUN_LAB)) {
-		ret = nsnet_run_default_lab(err);
-		if (ret < 0)
-			goto fail;
-	}
-	gc_lab(r->lab, 0, NULL, NULL);
-	ret = nsnet_lab_saved(r->lab, &lab, err);
-	if (ret == -ENOENT && !nsnet_state_exists(r->lab))
-		ret = nsnet_err_set(err, -ENOENT, "lab \"%s\" is not up", r->lab);
-	if (ret < 0)
-		goto fail;
-	ret = choose_net(r, o, lab, &subnet, err);
 	if (ret < 0)
 		goto fail;
 	r->rv.ppid = getpid();
@@ -1170,9 +1216,38 @@ int nsnet_run_start(const struct nsnet_run_opts *o, struct nsnet_run **out,
 		memcpy(r->rv.ports, o->ports, o->nports * sizeof(*o->ports));
 		r->rv.nports = o->nports;
 	}
-	ret = reserve(r, o, lab, &subnet, err);
-	if (ret < 0)
-		goto fail;
+	/*
+	 * The default network may go (its last run finished) between making
+	 * sure it is up and reserving an address on it: then make it again.
+	 */
+	for (attempt = 0;; attempt++) {
+		int dflt = !strcmp(r->lab, NSNET_RUN_LAB);
+
+		if (dflt) {
+			ret = nsnet_run_default_lab(err);
+			if (ret == 0 && o->keep_network)
+				ret = set_auto(1, err);
+			if (ret < 0)
+				goto fail;
+		}
+		gc_lab(r->lab, 0, NULL, NULL);
+		ret = nsnet_lab_saved(r->lab, &lab, err);
+		if (ret == -ENOENT && !nsnet_state_exists(r->lab))
+			ret = nsnet_err_set(err, -ENOENT, "lab \"%s\" is not up", r->lab);
+		if (ret == 0)
+			ret = choose_net(r, o, lab, &subnet, err);
+		if (ret == 0)
+			ret = reserve(r, o, lab, &subnet, err);
+		if (ret == -ENOENT && dflt && attempt < 20) {
+			nsnet_lab_free(lab);
+			lab = NULL;
+			nsnet_err_clear(err);
+			continue;
+		}
+		if (ret < 0)
+			goto fail;
+		break;
+	}
 
 	/* the child */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -1327,9 +1402,21 @@ static int run_undo(struct nsnet_run *r, struct nsnet_err *err)
 			e = journal_forget(r->lab, &r->rv, err);
 			ret = ret ? ret : e;
 			resv_unlink(r->lab, &r->rv);
+			if (!ret) {
+				e = drop_if_unused(r->lab, err);
+				ret = e < 0 ? e : 0;
+			}
 			nsnet_state_unlock(lock);
 		} else {
 			ret = ret ? ret : lock;
+		}
+	} else if (!r->reserved && !ret && is_auto(r->lab)) {
+		/* failed before its reservation: the network it may have made goes too */
+		lock = nsnet_state_lock(r->lab, err);
+		if (lock >= 0) {
+			e = drop_if_unused(r->lab, err);
+			ret = e < 0 ? e : 0;
+			nsnet_state_unlock(lock);
 		}
 	}
 	if (r->sock >= 0)
@@ -1614,6 +1701,16 @@ static int gc_lab(const char *lab, int full, unsigned *removed, struct nsnet_err
 	for (i = 0; i < ndead; i++)
 		resv_free(&dead[i]);
 	free(dead);
+	if (full && !ret && is_auto(lab)) {
+		/* `nsnet gc`: the default network a run made, if no run uses it now */
+		lock = nsnet_state_lock(lab, err);
+		if (lock < 0)
+			return lock;
+		e = drop_if_unused(lab, err);
+		nsnet_state_unlock(lock);
+		if (e < 0)
+			ret = e;
+	}
 	return ret;
 }
 

@@ -44,6 +44,7 @@ struct nsnet_run_opts {
 	size_t nenv;
 	const char *workdir;
 	char *const *argv;		/* CMD, NULL-terminated */
+	int keep_network;		/* the default network stays after the last run */
 };
 
 struct nsnet_run;
@@ -55,7 +56,10 @@ int nsnet_run_name_check(const char *name, struct nsnet_err *err);
 
 /*
  * Bring the default network (lab "run") up unless it is. Safe when several
- * callers race: the loser of the lab lock finds it up. 0 or -errno.
+ * callers race: the loser of the lab lock finds it up. 0 or -errno. Made
+ * here, it goes when the last instance on it finishes (nsnet_run_finish), or
+ * at nsnet_run_gc() once no live instance uses it, unless an instance was
+ * started with keep_network (then it stays until nsnet_lab_down).
  */
 int nsnet_run_default_lab(struct nsnet_err *err);
 

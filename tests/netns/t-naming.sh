@@ -32,7 +32,7 @@ check "down -l seed" $NSNET down -l seed -q
 check_status "down with no lab up and no name: exit 0" 0 $NSNET down
 
 # the default network of nsnet run does not make an omitted name ambiguous
-check "nsnet run (its default network stays up after)" $NSNET run -- true
+check "nsnet run --keep-network (its default network stays up after)" $NSNET run --keep-network -- true
 check_eq "… the run network is there" "run" "$(ls /run/nsnet | grep -x run)"
 check "up the seed lab" $NSNET up -q
 check "pingall with no name: the seed lab (run's network not counted)" $NSNET pingall -W 2

@@ -3,7 +3,9 @@
 # Default network on first use (also racing), bytes from the host to a
 # listener inside, hostname, pid namespace, two runs pinging each other, an
 # address already taken, -p from the host and from a lab node, exit status and
-# signal forwarding, set-up failures, SIGKILL of nsnet followed by gc or down.
+# signal forwarding, set-up failures, SIGKILL of nsnet followed by gc or down;
+# the default network goes with its last run (also under contention) unless
+# --keep-network, and gc removes it when a killed run was its last user.
 . ./lib.sh
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
@@ -25,6 +27,24 @@ bg_run() { $N run "$@" & PIDS+=($!); }
 for i in 1 2 3 4 5; do ( $N run -- true; echo $? > "$TMP/race$i" ) & done
 wait
 check_eq "5 parallel first runs all succeed" "0 0 0 0 0" "$(cat "$TMP"/race? | tr '\n' ' ' | sed 's/ $//')"
+gone() { [ "$(links)|$(nft -j list tables | jq -r '[.nftables[] | select(.table) | .table.name] | join(" ")')|$(ls -A /run/nsnet | grep -v '^\.')" = "lo ||" ]; }
+check "the default network went with the last run: no bridge, table or state" wait_for 5 gone
+# made and removed under contention: every run gets it, none fails
+for r in 1 2 3; do
+	for i in 1 2 3 4 5 6; do ( sleep "0.0$i"; $N run -- sh -c "sleep 0.$((i % 3))"; echo $? > "$TMP/churn$r$i" ) & done
+	wait
+done
+check_eq "3 rounds of 6 overlapping runs while the network comes and goes: all exit 0" \
+	"$(printf '0 %.0s' $(seq 18))" "$(cat "$TMP"/churn?? | tr '\n' ' ')"
+check "… and it is gone after the last" wait_for 5 gone
+bg_run -- sleep 60
+L=$!
+wait_for 5 sh -c "ls $RS 2>/dev/null | grep -q '^run\.'"
+check "a run while another runs" $N run -- true
+check_eq "… the network stays for the one still running" "nsnet0" "$(ip -o link show nsnet0 | awk -F': ' '{print $2}')"
+kill -TERM "$L"; wait "$L"
+check "… and goes with it" wait_for 5 gone
+check "run --keep-network" $N run --keep-network -- true
 check_match "the default network is a lab (run): bridge nsnet0 10.88.0.1/16" \
 	'bridge nsnet0 +up +10\.88\.0\.1/16' "$($N status run)"
 check_eq "… with its masquerade table" "nsnet-run" "$(nft -j list tables | jq -r '[.nftables[] | select(.table) | .table.name] | join(" ")')"
@@ -180,7 +200,7 @@ check_eq "… left a journal without 'up'" "yes no" \
 	"$([ -e $RS/journal ] && echo yes || echo no) $(grep -qx up $RS/journal && echo yes || echo no)"
 check "the next run removes the half-made network and makes it anew" $N run -- true
 check_fail "… the killed run's CMD never ran" test -e "$TMP/never"
-check "nsnet down run" $N down run
+check "… and removes it after" wait_for 5 gone
 
 # ---- parallel runs get distinct addresses --------------------------------------------
 for i in $(seq 1 8); do
@@ -190,5 +210,14 @@ wait
 check_eq "8 parallel runs (network created by the first): 8 distinct addresses" 8 \
 	"$(cat "$TMP"/par* | grep -c '^10\.88\.0\.')"
 check_eq "… all distinct" 8 "$(cat "$TMP"/par* | sort -u | grep -c '^10\.88\.0\.')"
-check "nsnet down run" $N down run
-check "… and every run link is gone" wait_for 5 sh -c "[ \"\$(ip -o link show | wc -l)\" = 1 ]"
+check "… the network went with the last: every link, table and state" wait_for 5 gone
+
+# ---- a run killed with SIGKILL leaves the network: gc removes it all -----------------
+bg_run -p 9093:80 -- sleep 60
+K=$!
+wait_for 5 sh -c "$N forward list -l run 2>/dev/null | grep -q 9093"
+kill -KILL "$K"; wait "$K" 2>/dev/null
+check_eq "after SIGKILL of the only run the network is still there" "nsnet0" "$(ip -o link show nsnet0 | awk -F': ' '{print $2}')"
+check "nsnet gc" $N gc
+check_match "… collects the instance" '1 stale run instance removed' "$(cat "$TMP/out")"
+check "… and the network it was the last user of" wait_for 5 gone
