@@ -11,20 +11,25 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nsnet run [-l LAB] [--bridge BR] [--ip CIDR] [--gw ADDR]\n"
+		"Usage: nsnet run [-l LAB] [--bridge BR] [--ip CIDR] [--gw ADDR] [--ip6 CIDR]\n"
+		"                 [--gw6 ADDR]\n"
 		"                 [-p [HOSTADDR:]HOSTPORT:PORT[/tcp|udp]]... [--hostname NAME]\n"
 		"                 [--name NAME] [-e|--env K[=V]]... [-w|--workdir DIR]\n"
 		"                 [--keep-network] -- CMD [ARG...]\n"
 		"Run CMD in new network, UTS, PID, mount and IPC namespaces, on eth0 wired to a\n"
 		"lab bridge with an address of its own and a default route via the bridge.\n"
-		"Without -l: the default network, lab \"%s\" (bridge %s, %s, host .1,\n"
-		"masquerade), created on first use and removed when the last run on it\n"
+		"Without -l: the default network, lab \"%s\" (bridge %s, %s and %s,\n"
+		"host .1 and ::1, masquerade), created on first use and removed when the last run on it\n"
 		"exits (or by `nsnet gc`, `nsnet down %s`).\n"
 		"  -l LAB           a running lab; --bridge: which of its bridges (default: first)\n"
 		"  --ip CIDR        the address (default: the next free one of the bridge's subnet)\n"
 		"  --gw ADDR        default route via ADDR (default: the bridge's address)\n"
+		"  --ip6 CIDR       the IPv6 address (default, when the bridge has an IPv6\n"
+		"                   address: its subnet with the host number of the IPv4 one)\n"
+		"  --gw6 ADDR       IPv6 default route via ADDR (default: the bridge's address)\n"
 		"  -p SPEC          forward host HOSTPORT (on HOSTADDR, default every address and\n"
-		"                   127.0.0.1) to PORT of CMD's address; repeatable\n"
+		"                   127.0.0.1) to PORT of CMD's address, in IPv4 and IPv6 (an\n"
+		"                   IPv6 HOSTADDR in brackets: that family only); repeatable\n"
 		"  --hostname NAME  (default: --name, else nsnet-A-B-C-D from the address)\n"
 		"  --name NAME      the namespace is named NAME while it runs (nsnet ns exec NAME,\n"
 		"                   ip netns exec NAME); also tags its forwards run:NAME\n"
@@ -36,7 +41,7 @@ static void run_usage(FILE *f)
 		"orphans. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 sent to nsnet reach CMD.\n"
 		"Exit status: CMD's (128+N if killed by signal N); 127/126 if CMD could not be\n"
 		"executed; 1 if set-up failed (then CMD never ran and nothing is left); 2 usage.\n",
-		NSNET_RUN_LAB, NSNET_RUN_BRIDGE, NSNET_RUN_SUBNET, NSNET_RUN_LAB);
+		NSNET_RUN_LAB, NSNET_RUN_BRIDGE, NSNET_RUN_SUBNET, NSNET_RUN_SUBNET6, NSNET_RUN_LAB);
 }
 
 /* "--opt VALUE" or "--opt=VALUE"; NULL if @arg is not @opt. */
@@ -98,6 +103,10 @@ int cmd_run(int argc, char **argv)
 			o.ip = v;
 		} else if ((v = optval(argc, argv, &i, "--gw", NULL, &missing))) {
 			o.gw = v;
+		} else if ((v = optval(argc, argv, &i, "--ip6", NULL, &missing))) {
+			o.ip6 = v;
+		} else if ((v = optval(argc, argv, &i, "--gw6", NULL, &missing))) {
+			o.gw6 = v;
 		} else if ((v = optval(argc, argv, &i, "--publish", "-p", &missing))) {
 			struct nsnet_run_port p;
 

@@ -136,7 +136,7 @@ static void put_runs(const char *name, int json)
 {
 	struct nsnet_run_info *rv = NULL;
 	size_t n = 0, i, j;
-	char a[64];
+	char a[64], a6[64];
 
 	if (nsnet_run_list(name, &rv, &n, NULL) < 0)
 		n = 0;
@@ -152,12 +152,21 @@ static void put_runs(const char *name, int json)
 			printf(",\"name\":");
 			json_str(stdout, r->name);
 			printf(",\"pid\":%d,\"nsnet_pid\":%d,\"alive\":%s,\"address\":\"%s\","
-			       "\"bridge\":", (int)r->pid, (int)r->ppid, r->alive ? "true" : "false", a);
+			       "\"address6\":", (int)r->pid, (int)r->ppid, r->alive ? "true" : "false", a);
+			if (r->addr6.family)
+				printf("\"%s\"", nsnet_prefix_fmt(&r->addr6, 1, a6, sizeof(a6)));
+			else
+				printf("null");
+			printf(",\"bridge\":");
 			json_str(stdout, r->bridge);
 			printf(",\"ports\":[");
 		} else {
-			printf("run %-15s pid %-7d %-18s %s%s", r->name[0] ? r->name : r->owner,
-			       (int)r->pid, a, r->bridge, r->alive ? "" : " DEAD (nsnet gc)");
+			a6[0] = 0;
+			if (r->addr6.family)
+				nsnet_prefix_fmt(&r->addr6, 1, a6, sizeof(a6));
+			printf("run %-15s pid %-7d %-18s %s%s%s%s", r->name[0] ? r->name : r->owner,
+			       (int)r->pid, a, a6, a6[0] ? " " : "", r->bridge,
+			       r->alive ? "" : " DEAD (nsnet gc)");
 		}
 		for (j = 0; j < r->nports; j++) {
 			const struct nsnet_run_port *p = &r->ports[j];

@@ -122,6 +122,9 @@ static int overlaps(const struct nsnet_forward *a, const struct nsnet_forward *b
 
 	if (a->proto != b->proto || a1 < b0 || b1 < a0)
 		return 0;
+	/* an IPv4 and an IPv6 forward of one port catch different packets */
+	if (a->to_addr.family && b->to_addr.family && a->to_addr.family != b->to_addr.family)
+		return 0;
 	return !a->host_addr.family || !b->host_addr.family ||
 	       nsnet_ip_equal(&a->host_addr, &b->host_addr);
 }

@@ -74,6 +74,7 @@ static const int fwd_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUS
 struct resv {
 	char file[80];			/* "run.10.88.0.2" */
 	struct nsnet_prefix addr;
+	struct nsnet_prefix addr6;	/* family 0: none */
 	char owner[64];
 	char name[64];
 	char link[16];
@@ -139,6 +140,9 @@ static char *resv_fmt(const struct resv *r)
 	nsnet_prefix_fmt(&r->addr, 1, a, sizeof(a));
 	len += (size_t)snprintf(buf + len, cap - len, "addr %s\nowner %s\nppid %d %llu\n", a,
 				r->owner, r->ppid, r->pstart);
+	if (r->addr6.family)
+		len += (size_t)snprintf(buf + len, cap - len, "addr6 %s\n",
+					nsnet_prefix_fmt(&r->addr6, 1, a, sizeof(a)));
 	if (r->link[0])
 		len += (size_t)snprintf(buf + len, cap - len, "link %s\n", r->link);
 	if (r->bridge[0])
@@ -173,7 +177,10 @@ static int resv_parse(const char *file, char *text, struct resv *r)
 		char s1[64], s2[64];
 		unsigned u1, u2;
 
-		if (sscanf(line, "addr %63s", s1) == 1) {
+		if (sscanf(line, "addr6 %63s", s1) == 1) {
+			if (nsnet_prefix_parse(s1, &r->addr6, 1) < 0 || r->addr6.family != AF_INET6)
+				return -EINVAL;
+		} else if (sscanf(line, "addr %63s", s1) == 1) {
 			if (nsnet_prefix_parse(s1, &r->addr, 1) < 0)
 				return -EINVAL;
 		} else if (sscanf(line, "owner %63s", r->owner) == 1 ||
@@ -444,8 +451,9 @@ int nsnet_run_default_lab(struct nsnet_err *err)
 	struct nsnet_lab_source src = { .kind = "file", .arg = "<nsnet-run>" };
 	struct nsnet_prefix net, host;
 	struct nsnet_lab *lab = NULL;
-	const char *subnet = getenv("NSNET_RUN_SUBNET");
-	char yaml[512], s_net[64], s_host[64];
+	const char *subnet = getenv("NSNET_RUN_SUBNET"), *subnet6 = getenv("NSNET_RUN_SUBNET6");
+	struct nsnet_prefix net6 = { 0 }, host6 = { 0 };
+	char yaml[768], s_net[64], s_host[64], s_net6[72] = "", s_host6[72] = "";
 	int lock, up, half, ret;
 
 	lock = nsnet_state_lock(NSNET_RUN_LAB, err);
@@ -470,6 +478,20 @@ int nsnet_run_default_lab(struct nsnet_err *err)
 	if (nsnet_prefix_parse(subnet, &net, 1) < 0 || net.family != AF_INET || net.plen > 30)
 		return nsnet_err_set(err, -EINVAL, "NSNET_RUN_SUBNET \"%s\": want an IPv4 "
 				     "subnet of /30 or larger", subnet);
+	if (!subnet6)
+		subnet6 = NSNET_RUN_SUBNET6;
+	if (*subnet6 && strcmp(subnet6, "none")) {
+		if (nsnet_prefix_parse(subnet6, &net6, 1) < 0 || net6.family != AF_INET6 ||
+		    net6.plen > 120)
+			return nsnet_err_set(err, -EINVAL, "NSNET_RUN_SUBNET6 \"%s\": want an IPv6 "
+					     "subnet of /120 or larger, or \"none\"", subnet6);
+		nsnet_prefix_network(&net6, &net6);
+		nsnet_prefix_host(&net6, 1, &host6);
+		s_net6[0] = s_host6[0] = ',';
+		s_net6[1] = s_host6[1] = ' ';
+		nsnet_prefix_fmt(&net6, 1, s_net6 + 2, sizeof(s_net6) - 2);
+		nsnet_prefix_fmt(&host6, 1, s_host6 + 2, sizeof(s_host6) - 2);
+	}
 	nsnet_prefix_network(&net, &net);
 	nsnet_prefix_host(&net, 1, &host);
 	nsnet_prefix_fmt(&net, 1, s_net, sizeof(s_net));
@@ -479,10 +501,11 @@ int nsnet_run_default_lab(struct nsnet_err *err)
 		 "name: %s\n"
 		 "bridges:\n"
 		 "  %s:\n"
-		 "    addresses: [%s]\n"
+		 "    addresses: [%s%s]\n"
 		 "    subnet: %s\n"
 		 "nat:\n"
-		 "  masquerade: [%s]\n", NSNET_RUN_LAB, NSNET_RUN_BRIDGE, s_host, s_net, s_net);
+		 "  masquerade: [%s%s]\n", NSNET_RUN_LAB, NSNET_RUN_BRIDGE, s_host, s_host6, s_net,
+		 s_net, s_net6);
 	src.text = yaml;
 	src.len = strlen(yaml);
 	ret = nsnet_lab_parse(yaml, src.len, src.arg, &lab, err);
@@ -724,7 +747,9 @@ static pid_t clone_fork(unsigned long flags)
 struct nsnet_run {
 	char lab[65];
 	struct resv rv;
-	struct nsnet_prefix gw;
+	struct nsnet_prefix gw, gw6;
+	struct nsnet_prefix subnet6;	/* the bridge's IPv6 subnet; family 0: none */
+	int ip6_given;			/* --ip6 */
 	int mtu;
 	int sfd;			/* signalfd of the forwarded signals + SIGCHLD */
 	sigset_t oldmask;
@@ -800,6 +825,58 @@ static int name_in(char **names, const char *file)
 	return 0;
 }
 
+/* Host number of IPv4 address @a in @net. */
+static uint64_t host_index(const struct nsnet_prefix *net, const struct nsnet_prefix *a)
+{
+	uint32_t x = (uint32_t)a->addr[0] << 24 | (uint32_t)a->addr[1] << 16 |
+		     (uint32_t)a->addr[2] << 8 | a->addr[3];
+	uint32_t m = net->plen ? ~0u << (32 - net->plen) : 0;
+
+	return x & ~m;
+}
+
+/* 1 if another live or dead reservation of @lab (not @self) holds IPv6 @a. */
+static int addr6_reserved(const char *lab, char **names, const char *self,
+			  const struct nsnet_prefix *a)
+{
+	int used = 0;
+
+	for (; names && *names && !used; names++) {
+		struct resv o;
+
+		if (!strcmp(*names, self) || resv_read(lab, *names, &o) < 0)
+			continue;
+		used = o.addr6.family && nsnet_ip_equal(&o.addr6, a);
+		resv_free(&o);
+	}
+	return used;
+}
+
+/*
+ * The instance's IPv6 address when it has one: --ip6, else the bridge's
+ * IPv6 subnet with the host number of the IPv4 address (10.88.0.7 ->
+ * fd88::7). Caller holds the lab lock. 0 (none, or free) or -EADDRINUSE.
+ */
+static int pick_addr6(struct nsnet_run *r, const struct nsnet_lab *lab,
+		      const struct nsnet_prefix *subnet, char **names, struct nsnet_err *err)
+{
+	struct resv *rv = &r->rv;
+	char s[64];
+
+	if (!r->ip6_given) {
+		memset(&rv->addr6, 0, sizeof(rv->addr6));
+		if (!r->subnet6.family ||
+		    nsnet_prefix_host(&r->subnet6, host_index(subnet->family ? subnet : &rv->addr,
+							      &rv->addr), &rv->addr6) < 0)
+			return 0;	/* no IPv6 on the bridge (or too small a subnet) */
+		rv->addr6.plen = r->subnet6.plen;
+	}
+	if (lab_uses(lab, &rv->addr6) || addr6_reserved(r->lab, names, rv->file, &rv->addr6))
+		return nsnet_err_set(err, -EADDRINUSE, "address %s is in use",
+				     nsnet_prefix_fmt(&rv->addr6, 0, s, sizeof(s)));
+	return 0;
+}
+
 /*
  * Under the lab lock: the address (given or the next free one) and its
  * reservation, plus the journal intents known now (host veth, netns name).
@@ -836,6 +913,9 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 			goto out;
 		}
 		resv_file(&rv->addr, rv->file, sizeof(rv->file));
+		ret = pick_addr6(r, lab, subnet, names, err);
+		if (ret < 0)
+			goto out;
 		ret = resv_create(r->lab, rv, err);
 		if (ret == -EEXIST) {
 			struct resv other;
@@ -864,6 +944,13 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 			resv_file(&rv->addr, rv->file, sizeof(rv->file));
 			if (name_in(names, rv->file))
 				continue;
+			if (pick_addr6(r, lab, subnet, names, NULL) < 0) {
+				if (r->ip6_given) {
+					ret = pick_addr6(r, lab, subnet, names, err);
+					goto out;
+				}
+				continue;
+			}
 			ret = resv_create(r->lab, rv, err);
 			if (ret != -EEXIST)
 				break;
@@ -972,11 +1059,21 @@ static int wire(struct nsnet_run *r, struct nsnet_err *err)
 	a.ifindex = hl.link;
 	nsnet_link_set(in, &a);
 	nsnet_addr_add(in, hl.link, &r->rv.addr);
+	if (r->rv.addr6.family)
+		nsnet_addr_add(in, hl.link, &r->rv.addr6);
 	if (r->gw.family) {
 		struct nsnet_route rt = { .family = AF_INET };
 
 		rt.dst.family = AF_INET;
 		rt.gw = r->gw;
+		rt.oif = hl.link;
+		nsnet_route_add(in, &rt);
+	}
+	if (r->rv.addr6.family && r->gw6.family) {
+		struct nsnet_route rt = { .family = AF_INET6 };
+
+		rt.dst.family = AF_INET6;
+		rt.gw = r->gw6;
 		rt.oif = hl.link;
 		nsnet_route_add(in, &rt);
 	}
@@ -991,21 +1088,39 @@ static int add_forwards(struct nsnet_run *r, struct nsnet_err *err)
 {
 	int ret;
 
-	for (r->nfwd = 0; r->nfwd < r->rv.nports; r->nfwd++) {
-		const struct nsnet_run_port *p = &r->rv.ports[r->nfwd];
-		struct nsnet_forward f = { 0 };
+	size_t k;
 
-		f.proto = p->proto;
-		f.port = p->host_port;
-		f.count = 1;
-		f.to_port = p->port;
-		f.host_addr = p->host_addr;
-		f.to_addr = r->rv.addr;
-		f.runtime = 1;
-		snprintf(f.node, sizeof(f.node), "%s", r->rv.owner);
-		ret = nsnet_lab_forward_add(r->lab, &f, err);
-		if (ret < 0)
-			return ret;
+	/* one per family the host address allows and the instance has */
+	for (k = 0; k < r->rv.nports; k++) {
+		const struct nsnet_run_port *p = &r->rv.ports[k];
+		const struct nsnet_prefix *to[2] = { &r->rv.addr, &r->rv.addr6 };
+		int fam, added = 0;
+
+		r->nfwd = k + 1;	/* what to remove: the port, in both families */
+		for (fam = 0; fam < 2; fam++) {
+			struct nsnet_forward f = { 0 };
+
+			if (!to[fam]->family ||
+			    (p->host_addr.family && p->host_addr.family != to[fam]->family))
+				continue;
+			f.proto = p->proto;
+			f.port = p->host_port;
+			f.count = 1;
+			f.to_port = p->port;
+			f.host_addr = p->host_addr;
+			f.to_addr = *to[fam];
+			f.runtime = 1;
+			snprintf(f.node, sizeof(f.node), "%s", r->rv.owner);
+			ret = nsnet_lab_forward_add(r->lab, &f, err);
+			if (ret < 0)
+				return ret;
+			added++;
+		}
+		if (!added)
+			return nsnet_err_set(err, -EINVAL, "-p %u: the host address is IPv%c, the "
+					     "instance has no IPv%c address", p->host_port,
+					     p->host_addr.family == AF_INET6 ? '6' : '4',
+					     p->host_addr.family == AF_INET6 ? '6' : '4');
 	}
 	return 0;
 }
@@ -1137,6 +1252,18 @@ static int choose_net(struct nsnet_run *r, const struct nsnet_run_opts *o,
 			host = b->addrs[i].p;
 			break;
 		}
+	memset(&r->subnet6, 0, sizeof(r->subnet6));
+	memset(&r->gw6, 0, sizeof(r->gw6));
+	for (i = 0; i < b->naddrs; i++) {
+		const struct nsnet_prefix *a6 = &b->addrs[i].p;
+
+		if (a6->family == AF_INET6 && !(a6->addr[0] == 0xfe && (a6->addr[1] & 0xc0) == 0x80)) {
+			nsnet_prefix_network(a6, &r->subnet6);
+			r->gw6 = *a6;
+			r->gw6.plen = 128;
+			break;
+		}
+	}
 	memset(subnet, 0, sizeof(*subnet));
 	if (b->subnet.family == AF_INET)
 		nsnet_prefix_network(&b->subnet, subnet);
@@ -1156,6 +1283,26 @@ static int choose_net(struct nsnet_run *r, const struct nsnet_run_opts *o,
 	} else if (!subnet->family) {
 		return nsnet_err_set(err, -EINVAL, "bridge %s has no IPv4 subnet or address: "
 				     "give --ip", b->name);
+	}
+	if (o->ip6) {
+		struct nsnet_prefix *a6 = &r->rv.addr6;
+
+		if (nsnet_prefix_parse(o->ip6, a6, 0) < 0 || a6->family != AF_INET6)
+			return nsnet_err_set(err, -EINVAL, "--ip6 \"%s\": want an IPv6 address "
+					     "[/PLEN]", o->ip6);
+		if (!strchr(o->ip6, '/'))
+			a6->plen = r->subnet6.family ? r->subnet6.plen : 128;
+		if (r->subnet6.family && (!nsnet_prefix_contains(&r->subnet6, a6) ||
+					  nsnet_ip_equal(a6, &r->subnet6)))
+			return nsnet_err_set(err, -EINVAL, "--ip6 %s is not a host address of "
+					     "bridge %s's subnet %s", o->ip6, b->name,
+					     nsnet_prefix_fmt(&r->subnet6, 1, s, sizeof(s)));
+		r->ip6_given = 1;
+	}
+	if (o->gw6) {
+		if (nsnet_ip_parse(o->gw6, &r->gw6) < 0 || r->gw6.family != AF_INET6)
+			return nsnet_err_set(err, -EINVAL, "--gw6 \"%s\": want an IPv6 address",
+					     o->gw6);
 	}
 	if (o->gw) {
 		if (nsnet_ip_parse(o->gw, &r->gw) < 0 || r->gw.family != AF_INET)
@@ -1483,6 +1630,7 @@ int nsnet_run_list(const char *lab, struct nsnet_run_info **out, size_t *nout,
 		in->pid = rv.pid;
 		in->alive = resv_alive(&rv);
 		in->addr = rv.addr;
+		in->addr6 = rv.addr6;
 		in->ports = rv.ports;
 		in->nports = rv.nports;
 		k++;

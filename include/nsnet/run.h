@@ -12,18 +12,21 @@
 /*
  * nsnet run: a command in fresh network, UTS, PID, mount and IPC namespaces,
  * wired to a bridge of a running lab (by default the lab "run": bridge nsnet0,
- * 10.88.0.0/16, host 10.88.0.1, masquerade), with an address of its own, a
+ * 10.88.0.0/16 and fd88::/64, host .1 and ::1, masquerade), with an address of its own, a
  * default route, port forwards and optionally a name in the namespace
  * directory. The lab's ownership rules apply: the host end of the veth
  * carries the lab's device group and alias, every object is journaled in the
  * lab before it is created, so `nsnet down LAB` removes running instances
  * too. Each instance holds a reservation file STATE/<lab>/run.<addr> (pid and
  * start time of the nsnet process, its objects); nsnet_run_gc() reclaims those
- * of dead processes. IPv4 only.
+ * of dead processes. IPv4, plus IPv6 when the bridge has an IPv6 address
+ * (the default network: fd88::/64): the instance's IPv6 address has the host
+ * number of its IPv4 one unless given, port forwards are made in both.
  */
 #define NSNET_RUN_LAB "run"
 #define NSNET_RUN_BRIDGE "nsnet0"
 #define NSNET_RUN_SUBNET "10.88.0.0/16"	/* env NSNET_RUN_SUBNET at first use */
+#define NSNET_RUN_SUBNET6 "fd88::/64"	/* env NSNET_RUN_SUBNET6 ("none": IPv4 only) */
 
 struct nsnet_run_port {
 	int proto;			/* IPPROTO_TCP / IPPROTO_UDP */
@@ -45,6 +48,8 @@ struct nsnet_run_opts {
 	const char *workdir;
 	char *const *argv;		/* CMD, NULL-terminated */
 	int keep_network;		/* the default network stays after the last run */
+	const char *ip6;		/* "ADDR[/PLEN]"; NULL: from the bridge's IPv6 subnet */
+	const char *gw6;		/* NULL: the bridge's IPv6 address */
 };
 
 struct nsnet_run;
@@ -102,6 +107,7 @@ struct nsnet_run_info {
 	struct nsnet_prefix addr;
 	struct nsnet_run_port *ports;
 	size_t nports;
+	struct nsnet_prefix addr6;	/* family 0: IPv4 only */
 };
 /* Instances of @lab, sorted by address; *v to free with nsnet_run_list_free. */
 int nsnet_run_list(const char *lab, struct nsnet_run_info **v, size_t *n,

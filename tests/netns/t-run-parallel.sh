@@ -40,7 +40,7 @@ round() {	# DESC
 		ip netns exec r$i ping -c1 -W2 "$nb" > /dev/null 2>&1 && pinged=$((pinged + 1))
 	done
 	check_eq "$desc: each pings its neighbour" $n $pinged
-	check_eq "$desc: $n runtime forwards, one per run" $n "$($N forward list -l run | grep -c 'run:r')"
+	check_eq "$desc: $((2 * n)) runtime forwards, one per run and family" $((2 * n)) "$($N forward list -l run | grep -c 'run:r')"
 	touch "$TMP/go"
 	for i in $(seq 1 $n); do wait "${pids[$((i - 1))]}"; st=$?; [ $st = 0 ] && ok=$((ok + 1)) || cat "$TMP/out.$i"; done
 	check_eq "$desc: all $n exit 0" $n $ok

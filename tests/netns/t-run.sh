@@ -164,7 +164,7 @@ kpid=$(ip netns pids k | head -1)
 kill -KILL "$K"; wait "$K" 2>/dev/null
 check "the namespace's processes die with nsnet (PDEATHSIG)" wait_for 5 sh -c "! kill -0 $kpid 2>/dev/null"
 check_match "left behind: reservation, forward, named netns" 'run\..*\|.*9090.*\|k' \
-	"$(resv)|$($N forward list -l run)|$(ls /run/netns | tr '\n' ' ')"
+	"$(resv)|$($N forward list -l run | paste -sd' ')|$(ls /run/netns | tr '\n' ' ')"
 check "nsnet gc" $N gc
 check_match "… reports one instance" '1 stale run instance removed' "$(cat "$TMP/out")"
 check_eq "… no reservation, forward, run journal line or named netns left" "|||" \
@@ -221,3 +221,53 @@ check_eq "after SIGKILL of the only run the network is still there" "nsnet0" "$(
 check "nsnet gc" $N gc
 check_match "… collects the instance" '1 stale run instance removed' "$(cat "$TMP/out")"
 check "… and the network it was the last user of" wait_for 5 gone
+
+# ---- IPv6: the default network is dual-stack -------------------------------------------
+# an "internet" namespace behind the sandbox host (documentation prefixes)
+ip netns add inet
+ip link add inet0 type veth peer name eth0 netns inet
+ip addr add 198.51.100.1/24 dev inet0; ip addr add 2001:db8:1::1/64 dev inet0 nodad
+ip link set inet0 up
+ip -n inet addr add 198.51.100.2/24 dev eth0; ip -n inet addr add 2001:db8:1::2/64 dev eth0 nodad
+ip -n inet link set eth0 up; ip -n inet link set lo up
+ip netns exec inet socat TCP4-LISTEN:7000,reuseaddr,fork 'SYSTEM:echo "$SOCAT_PEERADDR"' &
+PIDS+=($!)
+ip netns exec inet socat TCP6-LISTEN:7000,ipv6only=1,reuseaddr,fork 'SYSTEM:echo "$SOCAT_PEERADDR"' &
+PIDS+=($!)
+wait_for 5 ip netns exec inet sh -c '[ "$(ss -ltn | grep -c ":7000 ")" = 2 ]'
+bg_run --name v6a -p 8081:80 -- socat TCP6-LISTEN:80,ipv6only=0,reuseaddr,fork "SYSTEM:read x; echo v6a-\$x"
+V6A=$!
+wait_for 5 ip netns exec v6a sh -c 'ss -ltn | grep -q ":80 "'
+check_eq "the bridge has 10.88.0.1/16 and fd88::1/64" "10.88.0.1/16 fd88::1/64" \
+	"$(ip -j addr show nsnet0 | jq -r '[.[0].addr_info[] | select(.scope == "global") | "\(.local)/\(.prefixlen)"] | join(" ")')"
+check_eq "a run gets the IPv6 address with its IPv4 host number, usable at once" "10.88.0.2/16 fd88::2/64 " \
+	"$(ip netns exec v6a ip -j addr show eth0 | jq -r '[.[0].addr_info[] | select(.scope == "global") | "\(.local)/\(.prefixlen)"] | join(" ")') $(ip netns exec v6a ip -j addr show eth0 | jq -r '[.[0].addr_info[] | select(.tentative)] | map(.local) | join(" ")' | grep -v '^fe80')"
+check_eq "… and an IPv6 default route via fd88::1" "fd88::1" "$(ip netns exec v6a ip -6 -j route show default | jq -r '.[0].gateway')"
+check_eq "status -j: address6" "fd88::2/64" "$($N status -j run | jq -r '.runs[] | select(.name == "v6a") | .address6')"
+check "another run pings it over IPv6" $N run -- ping -6 -c1 -W2 fd88::2
+check_eq "-p 8081:80 from the host on [fd88::1]" v6a-a "$(tcp '[fd88::1]:8081' a)"
+check_eq "… on 127.0.0.1" v6a-b "$(tcp 127.0.0.1:8081 b)"
+check_eq "… from another run through [fd88::1]" v6a-c "$($N run -- sh -c "echo c | timeout 5 socat -T3 - TCP:[fd88::1]:8081")"
+check_eq "… from the internet namespace on the host's IPv6 address" v6a-d \
+	"$(ip netns exec inet bash -c "$(declare -f tcp); tcp '[2001:db8:1::1]:8081' d")"
+check_match "the forward is in both families" 'run:v6a:80 \(10\.88\.0\.2\).*run:v6a:80 \(fd88::2\)' \
+	"$($N forward list -l run | paste -sd' ')"
+check_eq "masquerade, IPv4: the internet sees the host's address" "198.51.100.1" \
+	"$($N run -- sh -c 'echo | timeout 5 socat -T3 - TCP:198.51.100.2:7000')"
+check_eq "masquerade, IPv6: the internet sees the host's address" "[2001:0db8:0001:0000:0000:0000:0000:0001]" \
+	"$($N run -- sh -c 'echo | timeout 5 socat -T3 - TCP:[2001:db8:1::2]:7000')"
+check_eq "--ip6 chooses the address" "fd88::99/64" \
+	"$($N run --ip6 fd88::99 -- ip -6 -o addr show eth0 scope global | awk '{print $4}')"
+check_status "--ip6 of another run: exit 1" 1 $N run --ip6 fd88::2 -- touch "$TMP/never"
+check_match "… says it is in use" 'fd88::2 is in use' "$(cat "$TMP/out")"
+check_status "--ip6 outside the bridge's IPv6 subnet: exit 2" 2 $N run --ip6 fd99::5 -- touch "$TMP/never"
+check_match "… names the subnet" 'not a host address of bridge nsnet0.s subnet fd88::/64' "$(cat "$TMP/out")"
+check_fail "… CMD never ran" test -e "$TMP/never"
+kill -TERM "$V6A"; wait "$V6A"
+check "… the IPv6 forward went with it" sh -c "! nft list ruleset | grep -q 'fd88::2'"
+check "the network goes with the last run" wait_for 5 sh -c "! ip link show nsnet0 2>/dev/null"
+check_eq "NSNET_RUN_SUBNET6=none: IPv4 only" "10.88.0.2/16|" \
+	"$(NSNET_RUN_SUBNET6=none $N run -- sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"; echo "|"; ip -6 -o addr show eth0 scope global' | tr -d '\n')"
+check_status "NSNET_RUN_SUBNET6 not IPv6: exit 2" 2 env NSNET_RUN_SUBNET6=10.0.0.0/8 $N run -- true
+check_match "… says what it wants" 'NSNET_RUN_SUBNET6 "10.0.0.0/8": want an IPv6 subnet' "$(cat "$TMP/out")"
+ip netns del inet
