@@ -116,13 +116,16 @@ done
 REF=${SIZES%% *}
 S1=${U[nsnet star,$REF]:-}; S1D=${D[nsnet star,$REF]:-}
 # pingall over the reference star and the other shapes: every pair, timed
-declare -A P
+declare -A P PT
+ptimes=$(mktemp)
 for o in "star,$REF" $OTHERS; do
 	settle
 	"$B/nsnet" up --topo "$o" -q > /dev/null 2>&1 || { echo "bench: FAILED: up $o" >&2; continue; }
-	P[$o]=$("$B/nsnet" pingall -j 2> /dev/null | jq -r '"\(.seconds) \(.answered)/\(.expected)"')
+	P[$o]=$(NSNET_PINGALL_TIMES=1 "$B/nsnet" pingall -j 2> "$ptimes" | jq -r '"\(.seconds) \(.answered)/\(.expected)"')
+	PT[$o]=$(sed -n 's/^pingall: //p' "$ptimes")
 	"$B/nsnet" down -q > /dev/null 2>&1
 done
+rm -f "$ptimes"
 r() { [ -n "$2" ] && [ "$2" != 0 ] && printf '%.2f' "$(echo "$1 / $2" | bc -l)" || echo -; }
 printf '\n%-24s %9s %9s %11s %11s %9s %9s\n' "median of $RUNS" "up s" "down s" \
 	"up/star$REF" "dn/star$REF" "up/floor" "dn/floor"
@@ -139,7 +142,7 @@ for k in $(for n in $SIZES; do echo "floor_star,$n nsnet_star,$n"; done) \
 done
 echo
 for o in "star,$REF" $OTHERS; do
-	[ -n "${P[$o]:-}" ] && printf 'nsnet pingall %-14s %s s, %s pairs answered\n' "$o:" ${P[$o]}
+	[ -n "${P[$o]:-}" ] && printf 'nsnet pingall %-14s %s s, %s pairs answered (%s)\n' "$o:" ${P[$o]} "${PT[$o]:-}"
 done
 echo
 for who in floor nsnet; do

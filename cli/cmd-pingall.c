@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* nsnet pingall [-l LAB | LAB] [-j] [-W SECONDS] [--segment]: all-pairs reachability. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,75 @@ static const struct nsnet_link_info *find_if(const struct node_links *nl, const 
 	return NULL;
 }
 
-/* add = 1: write the permanent entries; add = 0: remove them. */
+/* The entries of pairs [from, to) (whole sources), on their nodes' sockets. */
+struct neigh_chunk {
+	const struct nsnet_lab *lab;
+	struct node_links *nls;
+	const struct nsnet_reach_pair *rp;
+	size_t from, to;
+	int add, ret;
+	struct nsnet_err err;
+};
+
+static void *neigh_chunk_main(void *arg)
+{
+	struct neigh_chunk *c = arg;
+	const struct nsnet_lab *lab = c->lab;
+	struct node_links *nls = c->nls;
+	const struct nsnet_reach_pair *rp = c->rp;
+	size_t i;
+
+	for (i = c->from; i < c->to; i++) {
+		const struct nsnet_lab_node *a = &lab->nodes[rp[i].src], *b = &lab->nodes[rp[i].dst];
+		const struct nsnet_link_info *sl = rp[i].src_iface == NSNET_PAIR_ROUTED ? NULL :
+			find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
+		const struct nsnet_lab_iface *df = &b->ifaces[rp[i].dst_iface];
+		const struct nsnet_link_info *dl = NULL;
+		const uint8_t *mac = NULL;
+		int r;
+
+		if (nsnet_lab_node_local(lab, rp[i].dst)) {
+			dl = find_if(&nls[rp[i].dst], df->name);
+			mac = dl && dl->has_mac ? dl->mac : NULL;
+		} else if (df->has_mac) {
+			mac = df->mac;	/* on another host: its derived MAC (nsnet-lab(5)) */
+		}
+		if (sl && mac) {	/* routed: its gateway resolves as usual; missing: ping says */
+			if (c->add)
+				nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, mac);
+			else
+				nsnet_neigh_del(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr);
+		}
+		/* a source's last pair: its requests go now (its socket is this thread's) */
+		if (i + 1 == c->to || rp[i + 1].src != rp[i].src) {
+			r = nls[rp[i].src].nl ? nsnet_nl_flush(nls[rp[i].src].nl,
+							      c->add ? &c->err : NULL) : 0;
+			if (r < 0 && c->add && !c->ret)
+				c->ret = r;
+		}
+	}
+	return NULL;
+}
+
+#define NEIGH_THREADS 4
+#define NEIGH_SPLIT_ABOVE 20000
+
+/*
+ * add = 1: write the permanent entries; add = 0: remove them. Pairs come
+ * grouped by source; above NEIGH_SPLIT_ABOVE they are split, at source
+ * boundaries, over one thread per CPU (each source's netlink socket used by
+ * one thread only): the kernel's work is done in the sending thread.
+ */
 static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node_links *nls,
 			const struct nsnet_reach_pair *rp, size_t np, int add,
 			struct nsnet_err *err)
 {
-	size_t i;
+	struct neigh_chunk c[NEIGH_THREADS];
+	pthread_t th[NEIGH_THREADS];
+	int started[NEIGH_THREADS] = { 0 };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = ncpu > NEIGH_THREADS ? NEIGH_THREADS : ncpu > 1 ? (size_t)ncpu : 1;
+	size_t i, k, at = 0, nc = 0;
 	int ret = 0;
 
 	for (i = 0; add && i < lab->nnodes; i++) {
@@ -60,35 +124,37 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 		if (ret < 0)
 			return ret;
 	}
-	for (i = 0; i < np; i++) {
-		const struct nsnet_lab_node *a = &lab->nodes[rp[i].src], *b = &lab->nodes[rp[i].dst];
-		const struct nsnet_link_info *sl = rp[i].src_iface == NSNET_PAIR_ROUTED ? NULL :
-			find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
-		const struct nsnet_lab_iface *df = &b->ifaces[rp[i].dst_iface];
-		const struct nsnet_link_info *dl = NULL;
-		const uint8_t *mac = NULL;
+	if (np <= NEIGH_SPLIT_ABOVE)
+		nt = 1;
+	for (k = 0; k < nt && at < np; k++) {
+		size_t end = k + 1 == nt ? np : np * (k + 1) / nt;
 
-		if (nsnet_lab_node_local(lab, rp[i].dst)) {
-			dl = find_if(&nls[rp[i].dst], df->name);
-			mac = dl && dl->has_mac ? dl->mac : NULL;
-		} else if (df->has_mac) {
-			mac = df->mac;	/* on another host: its derived MAC (nsnet-lab(5)) */
-		}
-		if (rp[i].src_iface == NSNET_PAIR_ROUTED)
-			continue;	/* through a router: its gateway resolves as usual */
-		if (!sl || !mac)
-			continue;	/* missing: the ping will say so */
-		if (add)
-			nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, mac);
+		if (end <= at)
+			continue;
+		while (end < np && rp[end].src == rp[end - 1].src)
+			end++;
+		memset(&c[nc], 0, sizeof(c[nc]));
+		c[nc] = (struct neigh_chunk){ .lab = lab, .nls = nls, .rp = rp, .from = at,
+					      .to = end, .add = add };
+		at = end;
+		nc++;
+	}
+	for (k = 1; k < nc; k++)
+		started[k] = pthread_create(&th[k], NULL, neigh_chunk_main, &c[k]) == 0;
+	if (nc)
+		neigh_chunk_main(&c[0]);
+	for (k = 1; k < nc; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
 		else
-			nsnet_neigh_del(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr);
+			neigh_chunk_main(&c[k]);
 	}
-	for (i = 0; i < lab->nnodes; i++) {
-		int r = nls[i].nl ? nsnet_nl_flush(nls[i].nl, add ? err : NULL) : 0;
-
-		if (r < 0 && add && !ret)
-			ret = r;
-	}
+	for (k = 0; k < nc; k++)
+		if (c[k].ret < 0 && !ret) {
+			ret = c[k].ret;
+			if (err)
+				*err = c[k].err;
+		}
 	return ret;
 }
 
@@ -99,9 +165,10 @@ static void usage(FILE *f)
 		   "the address families both have (IPv4; IPv6 other than link-local), like\n"
 		   "Mininet's pingall; each unanswered pair is named. --segment: only the\n"
 		   "addresses of nodes on a network segment the two share (no router between).\n"
-		   "ICMP from sockets inside each namespace, all at once; unanswered requests\n"
-		   "are resent every 100 ms until SECONDS pass (default 5, plus 1 per 50,000\n"
-		   "pairs).\n"
+		   "ICMP from sockets inside each namespace, as many pairs in flight as the\n"
+		   "host keeps up with; an unanswered request is resent after a round-trip\n"
+		   "timeout (at least 100 ms); a pair fails when SECONDS (default 5) pass\n"
+		   "after its first request without an answer.\n"
 		   "--neigh static|dynamic|auto: with static, permanent neighbour entries are\n"
 		   "written for the pairs on a shared segment first and removed after (the\n"
 		   "kernel's neighbour table is shared by all namespaces and capped at 1024\n"
@@ -116,7 +183,7 @@ int cmd_pingall(int argc, char **argv)
 	struct nsnet_reach_pair *rp = NULL;
 	struct nsnet_ping_pair *pp = NULL;
 	const char *labarg = NULL;
-	struct timespec t0, t1;
+	struct timespec t0, t1, tn, tp;
 	size_t np = 0, i, a, b, nfds = 0;
 	int *fds = NULL, ret, ok = 0, timeout_ms = 0, neigh = -1, statics = 0, flags = 0;
 	struct node_links *nls = NULL;
@@ -167,8 +234,8 @@ int cmd_pingall(int argc, char **argv)
 		if (nsnet_lab_node_local(lab, rp[i].src))
 			rp[a++] = rp[i];
 	np = a;
-	if (!timeout_ms)	/* 5 s, plus time to send and answer very many pairs */
-		timeout_ms = 5000 + (int)(np / 50);
+	if (!timeout_ms)	/* per pair, from its first request */
+		timeout_ms = 5000;
 	fds = malloc((lab->nnodes + 1) * sizeof(*fds));
 	pp = calloc(np + 1, sizeof(*pp));
 	if (!fds || !pp) {
@@ -204,10 +271,23 @@ int cmd_pingall(int argc, char **argv)
 		}
 		statics = 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &tn);
 	ret = nsnet_ping_run(fds, lab->nnodes, pp, np, 100, timeout_ms, &err);
+	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if (statics)
 		static_neigh(lab, fds, nls, rp, np, 0, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("NSNET_PINGALL_TIMES")) {	/* bench/scale.sh: where the time goes */
+		long sent = 0;
+
+		for (i = 0; i < np; i++)
+			sent += pp[i].sent;
+		fprintf(stderr, "pingall: neigh add %.3f s, ping %.3f s, neigh del %.3f s, "
+			"%ld requests for %zu pairs, %d answered\n",
+			(tn.tv_sec - t0.tv_sec) + (tn.tv_nsec - t0.tv_nsec) / 1e9,
+			(tp.tv_sec - tn.tv_sec) + (tp.tv_nsec - tn.tv_nsec) / 1e9,
+			(t1.tv_sec - tp.tv_sec) + (t1.tv_nsec - tp.tv_nsec) / 1e9, sent, np, ret);
+	}
 	if (ret < 0) {
 		ret = report("pingall", &err);
 		goto out;

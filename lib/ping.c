@@ -2,9 +2,11 @@
 /*
  * All-pairs ICMP echo engine. Raw ICMP / ICMPv6 sockets are opened inside each
  * source namespace (a socket stays bound to the namespace it was created in),
- * then one epoll loop drives every pair: a bounded window of first requests
- * per socket (so a neighbour's unresolved queue, unres_qlen ~101 packets, is
- * never overrun), resends every interval until answered or the timeout.
+ * then one epoll loop drives every pair under flow control (see "engine"
+ * below): a congestion window of pairs in flight, at most WINDOW per socket
+ * (so a neighbour's unresolved queue, unres_qlen ~101 packets, is never
+ * overrun), resends after a timeout from the measured round trip, a pair given
+ * up a timeout after its first request.
  *
  * A pair is found from a reply without searching: the pair index is split
  * into the echo id (high bits, offset by a per-run random base) and sequence
@@ -32,7 +34,6 @@
 #include "nsnet/netns.h"
 #include "nsnet/ping.h"
 
-#define WINDOW		64	/* first requests in flight per socket */
 #define TICK_MS		5	/* resend scan granularity */
 #define ICMP_HDR	8
 #define ICMP6_ECHO_REQ	128
@@ -96,19 +97,42 @@ size_t nsnet_icmp_echo_build(void *buf, size_t len, int family, uint16_t id, uin
 
 /* ---- engine ------------------------------------------------------------------ */
 
+/*
+ * Flow control. A ping's whole path — out through veth and bridges, the echo
+ * reply, back — is kernel work on this host's CPUs, queued on the per-CPU
+ * backlog (netdev_max_backlog, 1000 packets) at every veth hop. With every
+ * pair in flight at once that queue overflows and requests are lost and
+ * resent, and on a long chain of bridges (N hops per ping) the round trip
+ * grows past any fixed deadline. So, like TCP: a congestion window of pairs
+ * in flight per engine, grown by one per answer, cut to 3/4 (at most once
+ * per round trip) when a request has to be resent; a resend timer from the
+ * measured round trip (RFC 6298 style, at least @interval_ms); a pair is
+ * given up @timeout_ms after its first request. The run lasts as long as
+ * answers keep coming; if none comes for @timeout_ms every pair left fails.
+ */
+#define WINDOW		64	/* pairs in flight per socket: a neighbour's unresolved
+				   queue (unres_qlen, ~101 packets) is never overrun */
+#define FILL_BURST	16	/* pairs per socket per round: one source's sends together */
+#define CWND_INIT	4096
+#define CWND_MIN	32
+#define CWND_MAX	65536
+#define RTO_MAX_NS	(2000LL * 1000000)
+
 struct psock {
 	int fd;
 	int family;
 	size_t src;
 	size_t *order;		/* pair indices sent from this socket */
 	size_t n, next;		/* count, first never-sent position */
-	unsigned inflight;	/* first sends younger than one interval, unanswered */
+	unsigned inflight;	/* pairs sent, not answered or given up */
 };
 
 struct pstate {
 	int64_t first_ns;	/* 0: never sent */
 	int64_t last_ns;
 	int sock;		/* index into socks */
+	uint32_t slot;		/* position in the engine's flight array */
+	uint8_t done;		/* answered or given up */
 };
 
 struct engine {
@@ -119,8 +143,13 @@ struct engine {
 	size_t nsocks;
 	uint64_t cookie;
 	uint16_t id_base;
-	int64_t interval_ns;
-	size_t answered;
+	int64_t interval_ns, timeout_ns;
+	size_t answered, done;
+	size_t *flight;		/* pairs in flight (unordered; pstate.slot is the index) */
+	size_t nflight;
+	double cwnd;
+	int64_t srtt_ns, rttvar_ns, rto_ns, last_cut_ns, last_answer_ns;
+	size_t rr;		/* socket to refill first */
 };
 
 static int64_t now_ns(void)
@@ -217,43 +246,110 @@ static void send_one(struct engine *e, size_t idx, int64_t now)
 	}
 	/*
 	 * A failed send (no route, full queue) counts as an attempt: the
-	 * pair is retried at the next interval like a lost request.
+	 * pair is retried when its resend timer fires, like a lost request.
 	 */
 	if (sendto(k->fd, buf, n, 0, (struct sockaddr *)&sa, salen) == (ssize_t)n)
 		p->sent++;
 	if (!s->first_ns) {
 		s->first_ns = now;
 		k->inflight++;
+		s->slot = (uint32_t)e->nflight;
+		e->flight[e->nflight++] = idx;
 	}
 	s->last_ns = now;
 }
 
-/* Send never-sent pairs of socket @k while its window has room. */
+/* Pair @idx is done (answered or given up): out of its socket's and the flight. */
+static void finish(struct engine *e, size_t idx)
+{
+	struct pstate *s = &e->st[idx];
+	size_t last = e->flight[--e->nflight];
+
+	s->done = 1;
+	e->done++;
+	e->socks[s->sock].inflight--;
+	e->flight[s->slot] = last;
+	e->st[last].slot = s->slot;
+}
+
+/* Send never-sent pairs of socket @k while its window and the engine's have room. */
 static void fill(struct engine *e, struct psock *k, int64_t now)
 {
-	while (k->next < k->n && k->inflight < WINDOW)
+	while (k->next < k->n && k->inflight < WINDOW && (double)e->nflight < e->cwnd)
 		send_one(e, k->order[k->next++], now);
 }
 
-/* Resend what is due; age first sends out of the windows; refill them. */
+/*
+ * Every socket in turn, one pair each per round from a rotating start, so
+ * that the window is shared by as many sources as possible (a few dead
+ * sources cannot fill it).
+ */
+static void fill_all(struct engine *e, int64_t now)
+{
+	size_t i, k;
+	int sent = 1, c;
+
+	while (sent && (double)e->nflight < e->cwnd) {
+		sent = 0;
+		for (i = 0; i < e->nsocks && (double)e->nflight < e->cwnd; i++) {
+			struct psock *q;
+
+			k = (e->rr + i) % e->nsocks;
+			q = &e->socks[k];
+			for (c = 0; c < FILL_BURST && q->fd >= 0 && q->next < q->n &&
+				    q->inflight < WINDOW && (double)e->nflight < e->cwnd; c++) {
+				send_one(e, q->order[q->next++], now);
+				sent = 1;
+			}
+		}
+	}
+	e->rr = (e->rr + 1) % (e->nsocks ? e->nsocks : 1);
+}
+
+/* Give up what is past its time; resend what is due (a loss: cut the window); refill. */
 static void tick(struct engine *e, int64_t now)
 {
-	size_t i;
+	size_t i = 0;
+	int lost = 0;
 
-	for (i = 0; i < e->nsocks; i++)
-		e->socks[i].inflight = 0;
-	for (i = 0; i < e->npairs; i++) {
-		struct pstate *s = &e->st[i];
+	while (i < e->nflight) {
+		size_t idx = e->flight[i];
+		struct pstate *s = &e->st[idx];
 
-		if (!s->first_ns || e->pairs[i].ok)
+		if (now - s->first_ns >= e->timeout_ns) {
+			finish(e, idx);	/* moves the last one here: same i again */
 			continue;
-		if (now - s->last_ns >= e->interval_ns)
-			send_one(e, i, now);
-		if (now - s->first_ns < e->interval_ns)
-			e->socks[s->sock].inflight++;
+		}
+		if (now - s->last_ns >= e->rto_ns) {
+			send_one(e, idx, now);
+			lost = 1;
+		}
+		i++;
 	}
-	for (i = 0; i < e->nsocks; i++)
-		fill(e, &e->socks[i], now);
+	if (lost && now - e->last_cut_ns >= (e->srtt_ns ? e->srtt_ns : e->interval_ns)) {
+		e->cwnd = e->cwnd * 3 / 4 < CWND_MIN ? CWND_MIN : e->cwnd * 3 / 4;
+		e->last_cut_ns = now;
+	}
+	fill_all(e, now);
+}
+
+/* A round-trip sample: smoothed RTT and variance, the resend timer from them. */
+static void rtt_sample(struct engine *e, int64_t rtt)
+{
+	int64_t d, rto;
+
+	if (rtt < 0)
+		return;
+	if (!e->srtt_ns) {
+		e->srtt_ns = rtt;
+		e->rttvar_ns = rtt / 2;
+	} else {
+		d = e->srtt_ns > rtt ? e->srtt_ns - rtt : rtt - e->srtt_ns;
+		e->rttvar_ns += (d - e->rttvar_ns) / 4;
+		e->srtt_ns += (rtt - e->srtt_ns) / 8;
+	}
+	rto = e->srtt_ns + 4 * e->rttvar_ns;
+	e->rto_ns = rto < e->interval_ns ? e->interval_ns : rto > RTO_MAX_NS ? RTO_MAX_NS : rto;
 }
 
 static void on_reply(struct engine *e, struct psock *k, const uint8_t *icmp, size_t len,
@@ -278,11 +374,16 @@ static void on_reply(struct engine *e, struct psock *k, const uint8_t *icmp, siz
 	if (pl.cookie != e->cookie || pl.idx != idx || e->st[idx].sock != k - e->socks ||
 	    memcmp(from, p->dst.addr, k->family == AF_INET ? 4 : 16) || p->ok)
 		return;
+	if (e->st[idx].done)
+		return;	/* given up already: too late */
 	p->ok = 1;
 	p->rtt_ms = (double)(now - (int64_t)pl.t_ns) / 1e6;
 	e->answered++;
-	if (now - e->st[idx].first_ns < e->interval_ns && k->inflight)
-		k->inflight--;
+	e->last_answer_ns = now;
+	finish(e, idx);
+	rtt_sample(e, now - (int64_t)pl.t_ns);
+	if (e->cwnd < CWND_MAX)
+		e->cwnd += 1;
 	fill(e, k, now);
 }
 
@@ -378,7 +479,7 @@ static int run_one(const int *nsfds, size_t nsrc, struct nsnet_ping_pair *pairs,
 {
 	struct engine e = { .pairs = pairs, .npairs = npairs };
 	struct epoll_event *evs = NULL;
-	int64_t start, deadline, next_tick;
+	int64_t start, next_tick;
 	int ep = -1, ret;
 	size_t i;
 
@@ -395,7 +496,8 @@ static int run_one(const int *nsfds, size_t nsrc, struct nsnet_ping_pair *pairs,
 	e.st = calloc(npairs, sizeof(*e.st));
 	e.socks = calloc(e.nsocks, sizeof(*e.socks));
 	evs = calloc(e.nsocks, sizeof(*evs));
-	if (!e.st || !e.socks || !evs) {
+	e.flight = calloc(npairs < CWND_MAX + 2 ? npairs : CWND_MAX + 2, sizeof(*e.flight));
+	if (!e.st || !e.socks || !evs || !e.flight) {
 		ret = nsnet_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -459,22 +561,30 @@ static int run_one(const int *nsfds, size_t nsrc, struct nsnet_ping_pair *pairs,
 	e.cookie = random_u64();
 	e.id_base = (uint16_t)(e.cookie >> 48);
 	e.interval_ns = (int64_t)interval_ms * 1000000;
+	e.timeout_ns = (int64_t)timeout_ms * 1000000;
+	e.rto_ns = e.interval_ns;
+	e.cwnd = CWND_INIT;
 	start = now_ns();
-	deadline = start + (int64_t)timeout_ms * 1000000;
-	for (i = 0; i < e.nsocks; i++)
-		fill(&e, &e.socks[i], start);
+	e.last_answer_ns = start;
+	fill_all(&e, start);
 	next_tick = start + TICK_MS * 1000000;
-	while (e.answered < npairs) {
+	while (e.done < npairs) {
 		int64_t now = now_ns(), wait;
 		int n, j;
 
-		if (now >= deadline)
+		if (now - e.last_answer_ns >= e.timeout_ns && e.nflight) {
+			/* nothing answered for a whole timeout: the rest will not either */
+			while (e.nflight)
+				finish(&e, e.flight[0]);
 			break;
+		}
 		if (now >= next_tick) {
 			tick(&e, now);
 			next_tick = now + TICK_MS * 1000000;
+			if (e.done >= npairs)
+				break;
 		}
-		wait = (next_tick < deadline ? next_tick : deadline) - now;
+		wait = next_tick - now;
 		n = epoll_wait(ep, evs, (int)e.nsocks, (int)((wait + 999999) / 1000000));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -498,6 +608,7 @@ out:
 	}
 	free(e.socks);
 	free(e.st);
+	free(e.flight);
 	free(evs);
 	return ret;
 }

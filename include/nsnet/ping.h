@@ -9,7 +9,7 @@
 
 /*
  * Native all-pairs reachability: ICMP echo (v4) / ICMPv6 echo from sockets
- * opened inside each source namespace, all pairs in flight at once.
+ * opened inside each source namespace, under flow control.
  */
 struct nsnet_ping_pair {
 	size_t src;			/* index into the nsfds array */
@@ -22,8 +22,11 @@ struct nsnet_ping_pair {
 
 /*
  * Ping every pair; each source namespace given by an open netns fd (-1: the
- * caller's). Requests are resent every @interval_ms until answered or
- * @timeout_ms passes. Returns the number of pairs that answered, or -errno.
+ * caller's). Pairs go out under flow control (a congestion window of pairs in
+ * flight); an unanswered request is resent after a timeout from the measured
+ * round trip, at least @interval_ms; a pair is given up @timeout_ms after its
+ * first request, and every pair left when none answered for @timeout_ms.
+ * Returns the number of pairs that answered, or -errno.
  */
 int nsnet_ping_run(const int *nsfds, size_t nsrc, struct nsnet_ping_pair *pairs, size_t npairs,
 		   int interval_ms, int timeout_ms, struct nsnet_err *err);
