@@ -13,7 +13,9 @@
 # Usage: bench/scale.sh   Env: RUNS (default 1; medians of RUNS),
 #   SIZES (default "1000 3000 10000"; the first is the reference star),
 #   OTHERS (default "linear,1000 tree,3,10"), BRIDGES (default "1000 111":
-#   their bridges, for the kernel's cost of bridges alone).
+#   their bridges, for the kernel's cost of bridges alone), PINGS (default
+#   "star,N0 tree,3,10 linear,400": the labs pingall runs over; every pair of
+#   linear,N crosses N/3 bridges on average, ~8 min at linear,1000 here).
 # Between measurements it waits for the kernel to finish destroying the last
 # lab's namespaces (asynchronous), so one lab's cleanup does not slow the next.
 set -u
@@ -23,6 +25,7 @@ RUNS=${RUNS:-1}
 SIZES=${SIZES:-1000 3000 10000}
 OTHERS=${OTHERS:-linear,1000 tree,3,10}
 BRIDGES=${BRIDGES:-1000 111}
+PINGS=${PINGS:-star,${SIZES%% *} tree,3,10 linear,400}
 
 if [ "${NSNET_BENCH_INSIDE:-}" != 1 ]; then
 	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) CPUs, kernel $(uname -r))"
@@ -118,7 +121,7 @@ S1=${U[nsnet star,$REF]:-}; S1D=${D[nsnet star,$REF]:-}
 # pingall over the reference star and the other shapes: every pair, timed
 declare -A P PT
 ptimes=$(mktemp)
-for o in "star,$REF" $OTHERS; do
+for o in $PINGS; do
 	settle
 	"$B/nsnet" up --topo "$o" -q > /dev/null 2>&1 || { echo "bench: FAILED: up $o" >&2; continue; }
 	P[$o]=$(NSNET_PINGALL_TIMES=1 "$B/nsnet" pingall -j 2> "$ptimes" | jq -r '"\(.seconds) \(.answered)/\(.expected)"')
@@ -141,7 +144,7 @@ for k in $(for n in $SIZES; do echo "floor_star,$n nsnet_star,$n"; done) \
 		"$(r "${U[$k]}" "$S1")" "$(r "${D[$k]}" "$S1D")" "$fl" "$fd"
 done
 echo
-for o in "star,$REF" $OTHERS; do
+for o in $PINGS; do
 	[ -n "${P[$o]:-}" ] && printf 'nsnet pingall %-14s %s s, %s pairs answered (%s)\n' "$o:" ${P[$o]} "${PT[$o]:-}"
 done
 echo
