@@ -113,7 +113,7 @@ size_t nsnet_icmp_echo_build(void *buf, size_t len, int family, uint16_t id, uin
 #define WINDOW		64	/* pairs in flight per socket: a neighbour's unresolved
 				   queue (unres_qlen, ~101 packets) is never overrun */
 #define FILL_BURST	16	/* pairs per socket per round: one source's sends together */
-#define CWND_INIT	4096
+#define CWND_INIT	1024
 #define CWND_MIN	32
 #define CWND_MAX	65536
 #define RTO_MAX_NS	(2000LL * 1000000)
@@ -326,7 +326,12 @@ static void tick(struct engine *e, int64_t now)
 		}
 		i++;
 	}
-	if (lost && now - e->last_cut_ns >= (e->srtt_ns ? e->srtt_ns : e->interval_ns)) {
+	/*
+	 * A loss, or a round trip grown past a quarter of the per-pair timeout
+	 * (queues building up: the pairs waiting behind them would time out).
+	 */
+	if ((lost || e->srtt_ns > e->timeout_ns / 4) &&
+	    now - e->last_cut_ns >= (e->srtt_ns ? e->srtt_ns : e->interval_ns)) {
 		e->cwnd = e->cwnd * 3 / 4 < CWND_MIN ? CWND_MIN : e->cwnd * 3 / 4;
 		e->last_cut_ns = now;
 	}
@@ -562,7 +567,7 @@ static int run_one(const int *nsfds, size_t nsrc, struct nsnet_ping_pair *pairs,
 	e.id_base = (uint16_t)(e.cookie >> 48);
 	e.interval_ns = (int64_t)interval_ms * 1000000;
 	e.timeout_ns = (int64_t)timeout_ms * 1000000;
-	e.rto_ns = e.interval_ns;
+	e.rto_ns = 3 * e.interval_ns;	/* no round trip measured yet */
 	e.cwnd = CWND_INIT;
 	start = now_ns();
 	e.last_answer_ns = start;
