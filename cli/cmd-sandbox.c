@@ -26,11 +26,27 @@
 #include "cli.h"
 
 static volatile pid_t child;
+static volatile sig_atomic_t pending;	/* a signal that came before the child existed */
 
 static void forward(int sig)
 {
 	if (child > 0)
 		kill(child, sig);
+	else
+		pending = sig;
+}
+
+/* Block (@how SIG_BLOCK) or set back the forwarded signals. */
+static void mask_fwd(int how, sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGQUIT);
+	sigprocmask(how, &s, old);
 }
 
 static void sandbox_usage(FILE *f)
@@ -97,13 +113,23 @@ static void on_signals(void (*h)(int))
 	sigaction(SIGQUIT, &sa, NULL);
 }
 
-/* pid 1 of the sandbox. */
-static int sandbox_init(const char *file, char **cmd)
+/*
+ * pid 1 of the sandbox. A namespace's init gets from outside only the
+ * signals it has a handler for, so the handlers go in first, then @ready
+ * tells the parent it may forward (it held the signals until then). One
+ * that comes during set-up ends the sandbox before CMD runs.
+ */
+static int sandbox_init(const char *file, char **cmd, int ready, const sigset_t *mask)
 {
 	const char *shell;
 	char *defcmd[3];
+	sigset_t old;
 	pid_t pid;
 
+	on_signals(forward);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	(void)!write(ready, "r", 1);	/* fails only if the parent is gone (PDEATHSIG below) */
+	close(ready);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (mount("", "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
 		msg("sandbox: make / a slave: %s", strerror(errno));
@@ -151,6 +177,9 @@ static int sandbox_init(const char *file, char **cmd)
 		if (isatty(2))
 			fprintf(stderr, "nsnet: sandbox shell; exit to throw everything away\n");
 	}
+	if (pending)
+		return 128 + pending;	/* stopped during set-up: CMD never ran */
+	mask_fwd(SIG_BLOCK, &old);
 	pid = fork();
 	if (pid < 0) {
 		msg("sandbox: fork: %s", strerror(errno));
@@ -158,12 +187,15 @@ static int sandbox_init(const char *file, char **cmd)
 	}
 	if (pid == 0) {
 		on_signals(SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		execvp(cmd[0], cmd);
 		msg("sandbox: exec of \"%s\" failed: %s", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	child = pid;
-	on_signals(forward);
+	sigprocmask(SIG_SETMASK, &old, NULL);	/* held ones are forwarded now */
+	if (pending)
+		kill(pid, pending);
 	return wait_for(pid);
 }
 
@@ -184,8 +216,9 @@ static void leak_check_now(void)
 int cmd_sandbox(int argc, char **argv)
 {
 	const char *file = NULL;
-	char **cmd = NULL;
-	int i, st;
+	char **cmd = NULL, c;
+	int i, st, rp[2];
+	sigset_t old;
 	pid_t pid;
 
 	for (i = 1; i < argc; i++) {
@@ -208,19 +241,31 @@ int cmd_sandbox(int argc, char **argv)
 		msg("sandbox: unshare(net, mount, pid): %s", strerror(errno));
 		return EXIT_FAIL;
 	}
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		msg("sandbox: pipe: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
 	fflush(NULL);
+	/* held until the sandbox's init can take them (its handlers are in) */
+	mask_fwd(SIG_BLOCK, &old);
 	pid = fork();
 	if (pid < 0) {
 		msg("sandbox: fork: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (pid == 0) {
-		st = sandbox_init(file, cmd);
+		close(rp[0]);
+		st = sandbox_init(file, cmd, rp[1], &old);
 		leak_check_now();	/* _exit() skips the at-exit check */
 		_exit(st);
 	}
+	close(rp[1]);
 	child = pid;
 	on_signals(forward);
+	while (read(rp[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(rp[0]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
 		if (waitpid(pid, &st, 0) < 0) {
 			if (errno == EINTR)

@@ -41,4 +41,10 @@ $NSNET sandbox -- sleep 30 &
 p=$!
 sleep 0.3; kill -TERM $p; wait $p; st=$?
 check_eq "CMD killed by the forwarded SIGTERM: 128+15" 143 "$st"
+# a signal during set-up (bringing a lab up) is not lost: the sandbox ends, CMD never runs
+$NSNET sandbox "$ROOT/examples/seed.yaml" -- touch "$TMP/never" 2> /dev/null &
+p=$!
+kill -TERM $p; wait $p; st=$?
+check_eq "SIGTERM at once (during set-up): 128+15" 143 "$st"
+check_fail "… CMD never ran" test -e "$TMP/never"
 check_eq "… and no sleep left behind" "" "$(ps -eo args | grep '^sleep 30$' || true)"
