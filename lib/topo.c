@@ -294,6 +294,12 @@ int nsnet_lab_topo(const char *spec, struct nsnet_lab **out, struct nsnet_err *e
 		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": with bridges of %d ports, "
 				     "a chain of leaf bridges has no port left for hosts", spec,
 				     nsnet__bridge_port_max());
+	/* a tree's bridge: FANOUT below it, its uplink above (not the root's) */
+	if (kind == 2 && b + (a > 1) > (unsigned long)nsnet__bridge_port_max())
+		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": a bridge would have %lu "
+				     "ports, more than a Linux bridge holds (%d)%s", spec,
+				     b + (a > 1), nsnet__bridge_port_max(),
+				     a == 1 ? "; star,N builds a fabric of bridges for that" : "");
 	if (kind == 0 && fabric_leaves(a) >= TOPO_MAX)
 		return nsnet_err_set(err, -EINVAL, "topology \"%.64s\": more than %d bridges",
 				     spec, TOPO_MAX);

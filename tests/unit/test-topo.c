@@ -181,9 +181,24 @@ static void test_fabric(void)
 	CHECK(nsnet_lab_topo("star,3", &lab, &e) == -EINVAL && !lab &&
 	      strstr(e.msg, "no port left for hosts"), "limit 2: star,3 refused: %s", e.msg);
 	setenv("NSNET_BRIDGE_PORT_MAX", "10", 1);
-	lab = topo("tree,2,10", &e);
-	CHECK(!lab && strstr(e.msg, "bridges.s2: 11 ports"), "limit 10: tree,2,10: %s", e.msg);
+	lab = (void *)1;
+	CHECK(nsnet_lab_topo("tree,2,10", &lab, &e) == -EINVAL && !lab &&
+	      strstr(e.msg, "a bridge would have 11 ports, more than a Linux bridge holds (10)"),
+	      "limit 10: tree,2,10 refused by the generator: %s", e.msg);
+	lab = topo("tree,2,9", &e);
+	CHECK(lab != NULL, "limit 10: tree,2,9 (9 below, 1 up) is valid (%s)", e.msg);
+	nsnet_lab_free(lab);
+	lab = topo("tree,1,10", &e);
+	CHECK(lab != NULL, "limit 10: tree,1,10 (the root: no uplink) is valid (%s)", e.msg);
+	nsnet_lab_free(lab);
+	lab = (void *)1;
+	CHECK(nsnet_lab_topo("tree,1,11", &lab, &e) == -EINVAL && !lab &&
+	      strstr(e.msg, "star,N builds a fabric"), "limit 10: tree,1,11 refused, star named: %s",
+	      e.msg);
 	unsetenv("NSNET_BRIDGE_PORT_MAX");
+	lab = (void *)1;
+	CHECK(nsnet_lab_topo("tree,1,4422", &lab, &e) == -EINVAL && !lab,
+	      "tree,1,4422 refused (fuzz-parse found it generated an invalid lab)");
 }
 
 static void test_bad(void)
