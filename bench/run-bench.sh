@@ -1,5 +1,6 @@
 #!/bin/bash
-# Benchmark: wall time of `nsnet run -- true` (default network already up)
+# Benchmark: wall time of `nsnet run -- true` (default network already up), and
+# of one that makes the default network and removes it after (the first run)
 # against `unshare -n -u -p -m -f true` alone and against unshare plus the
 # equivalent ip(8) commands (veth with its peer in the child's namespace,
 # master + up, lo and eth0 up, address, default route). Medians of RUNS runs
@@ -40,7 +41,8 @@ rm -f "$F"
 EOF
 chmod +x "$W/ip-run.sh"
 
-"$NSNET" run -- true || { echo "bench: nsnet run failed" >&2; exit 1; }	# default network up
+# the default network up and kept (a plain run removes it when it is the last)
+"$NSNET" run --keep-network -- true || { echo "bench: nsnet run failed" >&2; exit 1; }
 
 median_loop() {	# median wall time (s) of RUNS runs of "$@"
 	local i s
@@ -64,3 +66,5 @@ else
 	printf "%-42s %s\n" "unshare + ip (veth, master, addr, route)" "$(median_loop "$W/ip-run.sh")"
 fi
 "$NSNET" down -q run
+# a plain run on a machine with no network: it makes the network and removes it
+printf "%-42s %s\n" "nsnet run -- true (network made, removed)" "$(median_loop "$NSNET" run -- true)"
