@@ -835,21 +835,39 @@ static uint64_t host_index(const struct nsnet_prefix *net, const struct nsnet_pr
 	return x & ~m;
 }
 
-/* 1 if another live or dead reservation of @lab (not @self) holds IPv6 @a. */
-static int addr6_reserved(const char *lab, char **names, const char *self,
-			  const struct nsnet_prefix *a)
-{
-	int used = 0;
+/* The IPv6 addresses other reservations of @lab hold (read once per reserve()). */
+struct used6 {
+	struct nsnet_prefix *v;
+	size_t n;
+};
 
-	for (; names && *names && !used; names++) {
+static void used6_read(const char *lab, char **names, struct used6 *u)
+{
+	struct nsnet_prefix *nv;
+
+	u->v = NULL;
+	u->n = 0;
+	for (; names && *names; names++) {
 		struct resv o;
 
-		if (!strcmp(*names, self) || resv_read(lab, *names, &o) < 0)
+		if (resv_read(lab, *names, &o) < 0)
 			continue;
-		used = o.addr6.family && nsnet_ip_equal(&o.addr6, a);
+		if (o.addr6.family && (nv = realloc(u->v, (u->n + 1) * sizeof(*nv)))) {
+			u->v = nv;
+			u->v[u->n++] = o.addr6;
+		}
 		resv_free(&o);
 	}
-	return used;
+}
+
+static int used6_has(const struct used6 *u, const struct nsnet_prefix *a)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (nsnet_ip_equal(&u->v[i], a))
+			return 1;
+	return 0;
 }
 
 /*
@@ -858,7 +876,8 @@ static int addr6_reserved(const char *lab, char **names, const char *self,
  * fd88::7). Caller holds the lab lock. 0 (none, or free) or -EADDRINUSE.
  */
 static int pick_addr6(struct nsnet_run *r, const struct nsnet_lab *lab,
-		      const struct nsnet_prefix *subnet, char **names, struct nsnet_err *err)
+		      const struct nsnet_prefix *subnet, const struct used6 *used,
+		      struct nsnet_err *err)
 {
 	struct resv *rv = &r->rv;
 	char s[64];
@@ -871,7 +890,7 @@ static int pick_addr6(struct nsnet_run *r, const struct nsnet_lab *lab,
 			return 0;	/* no IPv6 on the bridge (or too small a subnet) */
 		rv->addr6.plen = r->subnet6.plen;
 	}
-	if (lab_uses(lab, &rv->addr6) || addr6_reserved(r->lab, names, rv->file, &rv->addr6))
+	if (lab_uses(lab, &rv->addr6) || used6_has(used, &rv->addr6))
 		return nsnet_err_set(err, -EADDRINUSE, "address %s is in use",
 				     nsnet_prefix_fmt(&rv->addr6, 0, s, sizeof(s)));
 	return 0;
@@ -887,6 +906,7 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 {
 	char **names = NULL, s[64];
 	struct resv *rv = &r->rv;
+	struct used6 used = { 0 };
 	uint64_t h, max;
 	int lock, ret;
 
@@ -905,6 +925,8 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 	ret = resv_names(r->lab, &names, err);
 	if (ret < 0)
 		goto out;
+	if (r->subnet6.family || r->ip6_given)
+		used6_read(r->lab, names, &used);
 	if (o->ip) {
 		nsnet_prefix_fmt(&rv->addr, 0, s, sizeof(s));
 		if (lab_uses(lab, &rv->addr)) {
@@ -913,10 +935,14 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 			goto out;
 		}
 		resv_file(&rv->addr, rv->file, sizeof(rv->file));
-		ret = pick_addr6(r, lab, subnet, names, err);
-		if (ret < 0)
-			goto out;
-		ret = resv_create(r->lab, rv, err);
+		if (name_in(names, rv->file)) {
+			ret = -EEXIST;	/* the IPv4 address is taken: say that, not the IPv6 one */
+		} else {
+			ret = pick_addr6(r, lab, subnet, &used, err);
+			if (ret < 0)
+				goto out;
+			ret = resv_create(r->lab, rv, err);
+		}
 		if (ret == -EEXIST) {
 			struct resv other;
 
@@ -944,9 +970,9 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 			resv_file(&rv->addr, rv->file, sizeof(rv->file));
 			if (name_in(names, rv->file))
 				continue;
-			if (pick_addr6(r, lab, subnet, names, NULL) < 0) {
+			if (pick_addr6(r, lab, subnet, &used, NULL) < 0) {
 				if (r->ip6_given) {
-					ret = pick_addr6(r, lab, subnet, names, err);
+					ret = pick_addr6(r, lab, subnet, &used, err);
 					goto out;
 				}
 				continue;
@@ -970,6 +996,7 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 	if (ret == 0 && rv->name[0])
 		ret = nsnet_state_log(r->lab, err, "ns %s", rv->name);
 out:
+	free(used.v);
 	nsnet_strv_free(names);
 	nsnet_state_unlock(lock);
 	return ret;

@@ -258,6 +258,13 @@ check_eq "masquerade, IPv6: the internet sees the host's address" "[2001:0db8:00
 	"$($N run -- sh -c 'echo | timeout 5 socat -T3 - TCP:[2001:db8:1::2]:7000')"
 check_eq "--ip6 chooses the address" "fd88::99/64" \
 	"$($N run --ip6 fd88::99 -- ip -6 -o addr show eth0 scope global | awk '{print $4}')"
+bg_run --ip6 fd88::4 -- sleep 30
+X6=$!
+wait_for 5 sh -c "$N status -j run | jq -e '.runs[] | select(.address6 == \"fd88::4/64\")' > /dev/null"
+check_eq "a run beside one holding fd88::4 (itself on 10.88.0.3): 10.88.0.4 is skipped, its IPv6 twin taken" \
+	"10.88.0.5/16 fd88::5/64" \
+	"$($N run -- sh -c 'ip -o addr show eth0 scope global' | awk '{print $4}' | paste -sd' ')"
+kill -TERM "$X6"; wait "$X6"
 check_status "--ip6 of another run: exit 1" 1 $N run --ip6 fd88::2 -- touch "$TMP/never"
 check_match "… says it is in use" 'fd88::2 is in use' "$(cat "$TMP/out")"
 check_status "--ip6 outside the bridge's IPv6 subnet: exit 2" 2 $N run --ip6 fd99::5 -- touch "$TMP/never"
