@@ -253,9 +253,9 @@ check_eq "… from the internet namespace on the host's IPv6 address" v6a-d \
 check_match "the forward is in both families" 'run:v6a:80 \(10\.88\.0\.2\).*run:v6a:80 \(fd88::2\)' \
 	"$($N forward list -l run | paste -sd' ')"
 check_eq "masquerade, IPv4: the internet sees the host's address" "198.51.100.1" \
-	"$($N run -- sh -c 'echo | timeout 5 socat -T3 - TCP:198.51.100.2:7000')"
+	"$($N run -- timeout 5 socat -u -T3 TCP:198.51.100.2:7000 -)"
 check_eq "masquerade, IPv6: the internet sees the host's address" "[2001:0db8:0001:0000:0000:0000:0000:0001]" \
-	"$($N run -- sh -c 'echo | timeout 5 socat -T3 - TCP:[2001:db8:1::2]:7000')"
+	"$($N run -- timeout 5 socat -u -T3 TCP:[2001:db8:1::2]:7000 -)"
 check_eq "--ip6 chooses the address" "fd88::99/64" \
 	"$($N run --ip6 fd88::99 -- ip -6 -o addr show eth0 scope global | awk '{print $4}')"
 bg_run --ip6 fd88::4 -- sleep 30
