@@ -26,7 +26,8 @@ host_state() {
 	  nft list tables 2>/dev/null | sort
 	  ip route show; ip -6 route show
 	  sysctl -n net.ipv4.ip_forward
-	  grep -c ' /run/netns\| /run/nsnet' /proc/self/mountinfo; } 2>&1
+	  grep -c ' /run/netns\| /run/nsnet' /proc/self/mountinfo
+	  ls -A /var/lib; find /var/lib/cni 2>/dev/null; } 2>&1
 }
 before=$(host_state)
 

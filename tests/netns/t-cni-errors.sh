@@ -29,8 +29,8 @@ out=$(conf | env "${A[@]}" "$CNI" 2>/dev/null)
 check_match "unsupported field error names key and value" 'vlan.*100' "$(jq -r .details <<<"$out")"
 EXTRA=',"mtu":"big"'; check_eq "mtu not a number: 7" 7 "$(run "${A[@]}")"
 EXTRA=; R0=$RANGES
-IPAM='{"type":"dhcp"}'; check_eq "ipam type dhcp, not on CNI_PATH: 108" 108 "$(run "${A[@]}")"
-IPAM='{"type":"../../usr/bin/true"}'; check_eq "ipam type with '/': 7" 7 "$(run "${A[@]}")"; IPAM=
+IPAM='{"type":"dhcp","dataDir":"'$DATA'"}'; check_eq "ipam type dhcp, not on CNI_PATH: 108" 108 "$(run "${A[@]}")"
+IPAM='{"type":"../../usr/bin/true","dataDir":"'$DATA'"}'; check_eq "ipam type with '/': 7" 7 "$(run "${A[@]}")"; IPAM=
 RANGES='[[{"subnet":"10.88.0.0/33"}]]'; check_eq "bad subnet: 7" 7 "$(run "${A[@]}")"
 RANGES='[[{"subnet":"10.88.0.0/24","rangeStart":"10.99.0.1"}]]'; check_eq "rangeStart outside subnet: 7" 7 "$(run "${A[@]}")"
 RANGES=$R0
