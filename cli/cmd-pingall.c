@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* nsnet pingall [-l LAB | LAB] [-j] [-W SECONDS] [--segment]: all-pairs reachability. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "nsnet/ping.h"
 #include "nsnet/reach.h"
 #include "cli.h"
+#include "../lib/split-int.h"
 
 /*
  * The kernel's neighbour table is shared by all namespaces and capped
@@ -42,25 +42,33 @@ static const struct nsnet_link_info *find_if(const struct node_links *nl, const 
 	return NULL;
 }
 
-/* The entries of pairs [from, to) (whole sources), on their nodes' sockets. */
-struct neigh_chunk {
+struct neigh_split {
 	const struct nsnet_lab *lab;
 	struct node_links *nls;
 	const struct nsnet_reach_pair *rp;
-	size_t from, to;
-	int add, ret;
-	struct nsnet_err err;
+	int add;
+	int ret[NSNET__SPLIT_MAX];
+	struct nsnet_err err[NSNET__SPLIT_MAX];
 };
 
-static void *neigh_chunk_main(void *arg)
+static int same_source(const void *arg, size_t a, size_t b)
 {
-	struct neigh_chunk *c = arg;
-	const struct nsnet_lab *lab = c->lab;
-	struct node_links *nls = c->nls;
-	const struct nsnet_reach_pair *rp = c->rp;
+	const struct neigh_split *ns = arg;
+
+	return ns->rp[a].src == ns->rp[b].src;
+}
+
+/* The entries of pairs [from, to) (whole sources), on their nodes' sockets. */
+static void neigh_part(void *arg, size_t part, size_t from, size_t to)
+{
+	struct neigh_split *ns = arg;
+	const struct nsnet_lab *lab = ns->lab;
+	struct node_links *nls = ns->nls;
+	const struct nsnet_reach_pair *rp = ns->rp;
 	size_t i;
 
-	for (i = c->from; i < c->to; i++) {
+	ns->ret[part] = 0;
+	for (i = from; i < to; i++) {
 		const struct nsnet_lab_node *a = &lab->nodes[rp[i].src], *b = &lab->nodes[rp[i].dst];
 		const struct nsnet_link_info *sl = rp[i].src_iface == NSNET_PAIR_ROUTED ? NULL :
 			find_if(&nls[rp[i].src], a->ifaces[rp[i].src_iface].name);
@@ -76,23 +84,20 @@ static void *neigh_chunk_main(void *arg)
 			mac = df->mac;	/* on another host: its derived MAC (nsnet-lab(5)) */
 		}
 		if (sl && mac) {	/* routed: its gateway resolves as usual; missing: ping says */
-			if (c->add)
+			if (ns->add)
 				nsnet_neigh_add(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr, mac);
 			else
 				nsnet_neigh_del(nls[rp[i].src].nl, sl->ifindex, &rp[i].addr);
 		}
-		/* a source's last pair: its requests go now (its socket is this thread's) */
-		if (i + 1 == c->to || rp[i + 1].src != rp[i].src) {
-			r = nls[rp[i].src].nl ? nsnet_nl_flush(nls[rp[i].src].nl,
-							      c->add ? &c->err : NULL) : 0;
-			if (r < 0 && c->add && !c->ret)
-				c->ret = r;
+		/* a source's last pair: its requests go now (its socket is this part's) */
+		if ((i + 1 == to || rp[i + 1].src != rp[i].src) && nls[rp[i].src].nl) {
+			r = nsnet_nl_flush(nls[rp[i].src].nl, ns->add ? &ns->err[part] : NULL);
+			if (r < 0 && ns->add && !ns->ret[part])
+				ns->ret[part] = r;
 		}
 	}
-	return NULL;
 }
 
-#define NEIGH_THREADS 4
 #define NEIGH_SPLIT_ABOVE 20000
 
 /*
@@ -105,12 +110,8 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 			const struct nsnet_reach_pair *rp, size_t np, int add,
 			struct nsnet_err *err)
 {
-	struct neigh_chunk c[NEIGH_THREADS];
-	pthread_t th[NEIGH_THREADS];
-	int started[NEIGH_THREADS] = { 0 };
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = ncpu > NEIGH_THREADS ? NEIGH_THREADS : ncpu > 1 ? (size_t)ncpu : 1;
-	size_t i, k, at = 0, nc = 0;
+	struct neigh_split ns = { .lab = lab, .nls = nls, .rp = rp, .add = add };
+	size_t i, k, nparts;
 	int ret = 0;
 
 	for (i = 0; add && i < lab->nnodes; i++) {
@@ -124,36 +125,12 @@ static int static_neigh(const struct nsnet_lab *lab, const int *fds, struct node
 		if (ret < 0)
 			return ret;
 	}
-	if (np <= NEIGH_SPLIT_ABOVE)
-		nt = 1;
-	for (k = 0; k < nt && at < np; k++) {
-		size_t end = k + 1 == nt ? np : np * (k + 1) / nt;
-
-		if (end <= at)
-			continue;
-		while (end < np && rp[end].src == rp[end - 1].src)
-			end++;
-		memset(&c[nc], 0, sizeof(c[nc]));
-		c[nc] = (struct neigh_chunk){ .lab = lab, .nls = nls, .rp = rp, .from = at,
-					      .to = end, .add = add };
-		at = end;
-		nc++;
-	}
-	for (k = 1; k < nc; k++)
-		started[k] = pthread_create(&th[k], NULL, neigh_chunk_main, &c[k]) == 0;
-	if (nc)
-		neigh_chunk_main(&c[0]);
-	for (k = 1; k < nc; k++) {
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			neigh_chunk_main(&c[k]);
-	}
-	for (k = 0; k < nc; k++)
-		if (c[k].ret < 0 && !ret) {
-			ret = c[k].ret;
+	nparts = nsnet__split_run(np, NEIGH_SPLIT_ABOVE, same_source, neigh_part, &ns);
+	for (k = 0; k < nparts; k++)
+		if (ns.ret[k] < 0 && !ret) {
+			ret = ns.ret[k];
 			if (err)
-				*err = c[k].err;
+				*err = ns.err[k];
 		}
 	return ret;
 }

@@ -16,7 +16,6 @@
  * socket and source address all match the pair.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -33,6 +32,7 @@
 
 #include "nsnet/netns.h"
 #include "nsnet/ping.h"
+#include "split-int.h"
 
 #define TICK_MS		5	/* resend scan granularity */
 #define ICMP_HDR	8
@@ -619,75 +619,56 @@ out:
 }
 
 /*
- * Large runs are split over one engine per CPU (at most PING_THREADS), each
- * with the sources of a contiguous run of pairs (split where the source
- * changes, so that no source has sockets in two engines): the kernel's work
- * of a ping — the whole path out, through the bridge, the echo reply and back
- * — is done in the sending thread's context, so one thread keeps one CPU busy.
+ * Large runs are split over one engine per CPU (split-int.h), each with the
+ * sources of a contiguous run of pairs (cut where the source changes, so that
+ * no source has sockets in two engines): the kernel's work of a ping — the
+ * whole path out, through the bridge, the echo reply and back — is done in the
+ * sending thread's context, so one thread keeps one CPU busy.
  */
-#define PING_THREADS 4
 #define PING_SPLIT_ABOVE 20000
 
-struct chunk {
+struct ping_split {
 	const int *nsfds;
 	size_t nsrc;
 	struct nsnet_ping_pair *pairs;
-	size_t npairs;
 	int interval_ms, timeout_ms;
-	struct nsnet_err err;
-	int ret;
+	int ret[NSNET__SPLIT_MAX];
+	struct nsnet_err err[NSNET__SPLIT_MAX];
 };
 
-static void *chunk_main(void *p)
+static int same_source(const void *arg, size_t a, size_t b)
 {
-	struct chunk *c = p;
+	const struct ping_split *ps = arg;
 
-	c->ret = run_one(c->nsfds, c->nsrc, c->pairs, c->npairs, c->interval_ms, c->timeout_ms,
-			 &c->err);
-	return NULL;
+	return ps->pairs[a].src == ps->pairs[b].src;
+}
+
+static void ping_part(void *arg, size_t part, size_t from, size_t to)
+{
+	struct ping_split *ps = arg;
+
+	ps->ret[part] = run_one(ps->nsfds, ps->nsrc, ps->pairs + from, to - from,
+				ps->interval_ms, ps->timeout_ms, &ps->err[part]);
 }
 
 int nsnet_ping_run(const int *nsfds, size_t nsrc, struct nsnet_ping_pair *pairs, size_t npairs,
 		   int interval_ms, int timeout_ms, struct nsnet_err *err)
 {
-	struct chunk c[PING_THREADS];
-	pthread_t th[PING_THREADS];
-	int joined[PING_THREADS] = { 0 };
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = ncpu > PING_THREADS ? PING_THREADS : ncpu > 1 ? (size_t)ncpu : 1;
-	size_t i, k, at = 0, started = 0;
+	struct ping_split ps = { .nsfds = nsfds, .nsrc = nsrc, .pairs = pairs,
+				 .interval_ms = interval_ms, .timeout_ms = timeout_ms };
+	size_t np, i;
 	int ret = 0, total = 0;
 
-	if (nt < 2 || npairs <= PING_SPLIT_ABOVE)
+	if (npairs <= PING_SPLIT_ABOVE)
 		return run_one(nsfds, nsrc, pairs, npairs, interval_ms, timeout_ms, err);
-	for (k = 0; k < nt && at < npairs; k++) {
-		size_t end = k + 1 == nt ? npairs : npairs * (k + 1) / nt;
-
-		if (end <= at)
-			continue;
-		while (end < npairs && pairs[end].src == pairs[end - 1].src)
-			end++;
-		memset(&c[started], 0, sizeof(c[started]));
-		c[started] = (struct chunk){ .nsfds = nsfds, .nsrc = nsrc, .pairs = pairs + at,
-					     .npairs = end - at, .interval_ms = interval_ms,
-					     .timeout_ms = timeout_ms };
-		at = end;
-		started++;
-	}
-	for (i = 0; i < started; i++)
-		if (pthread_create(&th[i], NULL, chunk_main, &c[i]) != 0) {
-			chunk_main(&c[i]);	/* no thread: in this one */
-			joined[i] = 1;
-		}
-	for (i = 0; i < started; i++) {
-		if (!joined[i])
-			pthread_join(th[i], NULL);
-		if (c[i].ret < 0 && ret == 0) {
-			ret = c[i].ret;
+	np = nsnet__split_run(npairs, PING_SPLIT_ABOVE, same_source, ping_part, &ps);
+	for (i = 0; i < np; i++) {
+		if (ps.ret[i] < 0 && ret == 0) {
+			ret = ps.ret[i];
 			if (err)
-				*err = c[i].err;
+				*err = ps.err[i];
 		}
-		total += c[i].ret > 0 ? c[i].ret : 0;
+		total += ps.ret[i] > 0 ? ps.ret[i] : 0;
 	}
 	return ret < 0 ? ret : total;
 }
