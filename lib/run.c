@@ -927,6 +927,9 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 		goto out;
 	if (r->subnet6.family || r->ip6_given)
 		used6_read(r->lab, names, &used);
+	/* --ip6: taken or free whatever the IPv4 address; else one per candidate below */
+	if (r->ip6_given && (ret = pick_addr6(r, lab, subnet, &used, err)) < 0)
+		goto out;
 	if (o->ip) {
 		nsnet_prefix_fmt(&rv->addr, 0, s, sizeof(s));
 		if (lab_uses(lab, &rv->addr)) {
@@ -938,7 +941,7 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 		if (name_in(names, rv->file)) {
 			ret = -EEXIST;	/* the IPv4 address is taken: say that, not the IPv6 one */
 		} else {
-			ret = pick_addr6(r, lab, subnet, &used, err);
+			ret = r->ip6_given ? 0 : pick_addr6(r, lab, subnet, &used, err);
 			if (ret < 0)
 				goto out;
 			ret = resv_create(r->lab, rv, err);
@@ -970,13 +973,8 @@ static int reserve(struct nsnet_run *r, const struct nsnet_run_opts *o,
 			resv_file(&rv->addr, rv->file, sizeof(rv->file));
 			if (name_in(names, rv->file))
 				continue;
-			if (pick_addr6(r, lab, subnet, &used, NULL) < 0) {
-				if (r->ip6_given) {
-					ret = pick_addr6(r, lab, subnet, &used, err);
-					goto out;
-				}
-				continue;
-			}
+			if (!r->ip6_given && pick_addr6(r, lab, subnet, &used, NULL) < 0)
+				continue;	/* its IPv6 twin is taken */
 			ret = resv_create(r->lab, rv, err);
 			if (ret != -EEXIST)
 				break;
@@ -1576,16 +1574,13 @@ static int run_undo(struct nsnet_run *r, struct nsnet_err *err)
 			e = journal_forget(r->lab, &r->rv, err);
 			ret = ret ? ret : e;
 			resv_unlink(r->lab, &r->rv);
-			if (!ret) {
-				e = drop_if_unused(r->lab, err);
-				ret = e < 0 ? e : 0;
-			}
 			nsnet_state_unlock(lock);
 		} else {
 			ret = ret ? ret : lock;
 		}
-	} else if (!r->reserved && !ret && is_auto(r->lab)) {
-		/* failed before its reservation: the network it may have made goes too */
+	}
+	if (!ret && is_auto(r->lab)) {
+		/* the default network it made or used goes if this was its last run */
 		lock = nsnet_state_lock(r->lab, err);
 		if (lock >= 0) {
 			e = drop_if_unused(r->lab, err);
